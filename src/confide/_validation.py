@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from confide._accel import compiled
 from confide.exceptions import (
     ConfideTypeError,
     LabelError,
@@ -112,20 +113,54 @@ def default_sum_tolerance(dtype: np.dtype, n_classes: int) -> float:
     return max(1e-6, 16.0 * eps * max(n_classes, 1))
 
 
+def _py_probability_scan(p: np.ndarray, check_sums: bool) -> tuple[bool, bool, float]:  # pragma: no cover
+    """One pass: (all finite, all in [0, 1], worst |row sum - 1|). Compiled by numba."""
+    n, k = p.shape
+    finite = True
+    in_range = True
+    worst = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            v = np.float64(p[i, j])
+            if not np.isfinite(v):
+                finite = False
+            elif v < 0.0 or v > 1.0:
+                in_range = False
+            s += v
+        if check_sums:
+            d = abs(s - 1.0)
+            if d > worst:
+                worst = d
+    return finite, in_range, worst
+
+
 def check_probabilities(
     p: Any,
     name: str = "y_prob",
     *,
     ndim: int | Sequence[int] = (1, 2),
     sum_tolerance: float | None = None,
+    min_samples: int = 1,
 ) -> np.ndarray:
     """Check that ``p`` holds probabilities: in [0, 1] and, when 2-D, rows summing to 1.
 
-    ``sum_tolerance`` defaults to :func:`default_sum_tolerance` for the array's dtype.
+    ``sum_tolerance`` defaults to :func:`default_sum_tolerance` for the array's dtype. Large
+    inputs are scanned in one compiled pass when numba is installed; any failure is then
+    re-examined by the NumPy path, which writes the message.
     """
-    arr = as_float_array(p, name, ndim=ndim)
+    arr = as_float_array(p, name, ndim=ndim, min_samples=min_samples, allow_nonfinite=True)
     if arr.size == 0:
         return arr
+    two_d = arr.ndim == 2
+    tol = default_sum_tolerance(arr.dtype, arr.shape[1] if two_d else 1) if sum_tolerance is None else sum_tolerance
+    kernel = compiled(_py_probability_scan, arr.size)
+    if kernel is not None:
+        view = np.ascontiguousarray(arr if two_d else arr.reshape(-1, 1))
+        finite, in_range, worst = kernel(view, two_d)
+        if finite and in_range and worst <= tol:
+            return arr
+    as_float_array(arr, name)  # raises on NaN/inf with the details
     out = (arr < 0) | (arr > 1)
     if out.any():
         first = np.argwhere(out)[0]
@@ -134,8 +169,7 @@ def check_probabilities(
             f"{float(arr[tuple(first)])!r}. If these are logits or scores, convert them first "
             "(confide.scores.softmax / sigmoid) or say input='logits'."
         )
-    if arr.ndim == 2:
-        tol = default_sum_tolerance(arr.dtype, arr.shape[1]) if sum_tolerance is None else sum_tolerance
+    if two_d:
         sums = arr.sum(axis=1, dtype=np.float64)
         dev = np.abs(sums - 1.0)
         bad = dev > tol

@@ -59,9 +59,12 @@ def check_classification(
     sample_weight: Any = None,
     *,
     sum_tolerance: float | None = None,
+    allow_empty: bool = False,
 ) -> Classification:
     """Validate ``(y_true, y_prob, sample_weight)`` together and return them canonically."""
-    prob = check_probabilities(y_prob, "y_prob", sum_tolerance=sum_tolerance)
+    prob = check_probabilities(
+        y_prob, "y_prob", sum_tolerance=sum_tolerance, min_samples=0 if allow_empty else 1
+    )
     n = check_consistent_length(y_true=y_true, y_prob=prob, sample_weight=sample_weight)
     y = check_binary_labels(y_true) if prob.ndim == 1 else check_labels(y_true, prob.shape[1])
     w = check_sample_weight(sample_weight, n)

@@ -1,70 +1,18 @@
-"""Fused one-pass kernels for the hot paths, with numba as an optional accelerator.
+"""Fused one-pass kernels for the metrics' hot paths (numba optional, see :mod:`confide._accel`).
 
-Each kernel has a NumPy reference implementation, and a compiled version used when numba is
-installed and the input is large enough to repay compilation. The compiled loops add values in
-row order in float64, the same order as ``np.bincount``, so both paths give bit-identical
-results (tested). Set ``CONFIDE_ACCELERATOR=numpy`` to force the NumPy path.
+Each kernel has a NumPy reference path. The compiled loops add values in row order in float64,
+the same order as ``np.bincount``, so both paths give bit-identical bin sums (tested).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
+from confide._accel import compiled
 from confide.metrics._binning import assign_bins, bin_sums, edges_in_precision
 from confide.metrics._inputs import top_label
 
-__all__ = ["accelerator", "top_label_bin_sums", "brier_sum", "set_accelerator"]
-
-#: Below this many array elements the NumPy path is used (no compilation latency).
-NUMBA_MIN_SIZE = 1 << 18
-
-_mode: str = os.environ.get("CONFIDE_ACCELERATOR", "auto").lower()
-_compiled: dict[str, Callable[..., Any]] = {}
-
-
-def set_accelerator(mode: str) -> None:
-    """Choose ``"auto"`` (numba for large inputs when installed), ``"numba"`` or ``"numpy"``."""
-    global _mode
-    if mode not in ("auto", "numba", "numpy"):
-        raise ValueError(f"accelerator must be 'auto', 'numba' or 'numpy', got {mode!r}.")
-    if mode == "numba" and _numba() is None:
-        from confide.exceptions import MissingDependencyError
-
-        raise MissingDependencyError("numba", "fast", "The compiled accelerator")
-    _mode = mode
-
-
-def accelerator() -> str:
-    """The accelerator setting in force."""
-    return _mode
-
-
-def _numba() -> Any:
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - depends on the environment
-        return None
-    return numba
-
-
-def _use_numba(size: int) -> bool:
-    if _mode == "numpy":
-        return False
-    if _mode == "auto" and size < NUMBA_MIN_SIZE:
-        return False
-    return _numba() is not None
-
-
-def _get(name: str) -> Callable[..., Any]:
-    if name not in _compiled:
-        numba = _numba()
-        jit = numba.njit(cache=True, nogil=True)
-        _compiled[name] = jit(_PY_KERNELS[name])
-    return _compiled[name]
+__all__ = ["brier_sum", "top_label_bin_sums"]
 
 
 def _py_top_label_bins(
@@ -112,12 +60,6 @@ def _py_brier_sum(prob: np.ndarray, y: np.ndarray) -> float:  # pragma: no cover
     return total
 
 
-_PY_KERNELS: dict[str, Callable[..., Any]] = {
-    "top_label_bins": _py_top_label_bins,
-    "brier_sum": _py_brier_sum,
-}
-
-
 def top_label_bin_sums(
     prob: np.ndarray, y: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,10 +71,11 @@ def top_label_bin_sums(
     """
     b = edges.shape[0] - 1
     uniform = np.array_equal(edges, np.arange(b + 1, dtype=np.float64) / b)
-    if weights is None and uniform and prob.ndim == 2 and _use_numba(prob.size):
+    kernel = compiled(_py_top_label_bins, prob.size) if weights is None and uniform and prob.ndim == 2 else None
+    if kernel is not None:
         p = np.ascontiguousarray(prob)
         e = edges_in_precision(edges, p.dtype)
-        count, sconf, scorr = _get("top_label_bins")(p, np.ascontiguousarray(y, dtype=np.intp), e)
+        count, sconf, scorr = kernel(p, np.ascontiguousarray(y, dtype=np.intp), e)
         return count.astype(np.float64), sconf, scorr
     conf, pred = top_label(prob)
     idx = assign_bins(conf, edges)
@@ -141,8 +84,9 @@ def top_label_bin_sums(
 
 def brier_sum(prob: np.ndarray, y: np.ndarray) -> float:
     """``sum_i sum_k (p_ik - [y_i = k])^2`` in float64 (unweighted, 2-D ``prob``)."""
-    if _use_numba(prob.size):
-        return float(_get("brier_sum")(np.ascontiguousarray(prob), np.ascontiguousarray(y, dtype=np.intp)))
+    kernel = compiled(_py_brier_sum, prob.size)
+    if kernel is not None:
+        return float(kernel(np.ascontiguousarray(prob), np.ascontiguousarray(y, dtype=np.intp)))
     sq = np.einsum("ij,ij->i", prob, prob, dtype=np.float64)
     py = np.take_along_axis(prob, y[:, None], axis=1)[:, 0].astype(np.float64)
     return float(np.sum(sq - 2.0 * py + 1.0))

@@ -82,7 +82,7 @@ class CalibrationAccumulator(Accumulator):
 
     def update(self, y_true: Any, y_prob: Any, sample_weight: Any = None) -> Self:
         """Add a batch of labels and probabilities."""
-        data = check_classification(y_true, y_prob, sample_weight)
+        data = check_classification(y_true, y_prob, sample_weight, allow_empty=True)
         if data.binary != self.binary or data.n_classes != self.n_classes:
             want = "1-D P(y=1)" if self.binary else f"(n, {self.n_classes}) probabilities"
             raise ValidationError(

@@ -1,0 +1,86 @@
+"""The Typer application: one function per command, kept thin; the work lives in the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from confide._version import __version__
+from confide.cli._console import err, handle_errors, out
+
+app = typer.Typer(
+    name="confide",
+    help="Make a model's confidence score something a team can trust and act on.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print confide's version."""
+    out.print(__version__)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Predictions: CSV, Parquet or NPZ with labels.")],
+    n_bins: Annotated[int, typer.Option(help="Number of uniform bins for binned metrics.")] = 15,
+    confidence_level: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.95,
+    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples (0: no intervals).")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram PNG here.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
+    label_col: Annotated[str | None, typer.Option(help="Label column (default: detected).")] = None,
+    score_col: Annotated[str | None, typer.Option(help="Binary P(y=1) column.")] = None,
+    input_kind: Annotated[
+        str | None, typer.Option("--input", help="probs | logits | score (default: detected).")
+    ] = None,
+    prob_key: Annotated[str | None, typer.Option(help="NPZ array of probabilities.")] = None,
+    logit_key: Annotated[str | None, typer.Option(help="NPZ array of logits.")] = None,
+    label_key: Annotated[str | None, typer.Option(help="NPZ array of labels.")] = None,
+) -> None:
+    """Measure calibration and discrimination of FILE: every metric with its confidence interval."""
+    from confide.cli._evaluate import run_evaluate
+
+    run_evaluate(
+        file,
+        n_bins=n_bins,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        seed=seed,
+        as_json=as_json,
+        plot=plot,
+        report=report,
+        read_options={
+            "label_col": label_col,
+            "score_col": score_col,
+            "input": input_kind,
+            "prob_key": prob_key,
+            "logit_key": logit_key,
+            "label_key": label_key,
+        },
+    )
+
+
+@app.command()
+@handle_errors
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path("confide-demo"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON on stdout.")] = False,
+) -> None:
+    """An end-to-end tour on real model outputs shipped with confide."""
+    from confide.cli._demo import run_demo
+
+    run_demo(out_dir, as_json=as_json)
+
+
+@app.callback()
+def _root() -> None:
+    """confide: score, measure, calibrate, decide, monitor."""
+    _ = err
