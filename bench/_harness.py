@@ -43,7 +43,9 @@ print(json.dumps({{"seconds": min(times), "extra_bytes": max(peak - base, 0) if 
 """
 
 
-def measure(setup: str, run: str, *, warmup: str = "", repeat: int = 3, timeout: float = 1800) -> dict:
+def measure(
+    setup: str, run: str, *, warmup: str = "", repeat: int = 3, timeout: float = 1800
+) -> dict:
     """Run one case in a subprocess; return seconds (best of ``repeat``), extra_bytes, result."""
     code = CHILD.format(
         setup=textwrap.dedent(setup), warmup=textwrap.dedent(warmup), run=run, repeat=repeat

@@ -14,7 +14,9 @@ def shared_data(*parts: str) -> Path:
     """Path inside ../shared/data, or skip the test with the reason when it is absent."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/data ships with the team checkout, not a fresh clone)")
+        pytest.skip(
+            f"{path} is absent (../shared/data ships with the team checkout, not a fresh clone)"
+        )
     return path
 
 

@@ -9,9 +9,9 @@ import gzip
 
 import numpy as np
 import pytest
+from tests.conftest import shared_data
 
 from confide import metrics as M
-from tests.conftest import shared_data
 
 pytestmark = pytest.mark.shared_data
 
@@ -66,7 +66,9 @@ def test_markus93_top1_csv(name, published):
 
 
 def test_hollance_senet154_twenty_bins():
-    correct, conf = _top1("hollance_top1_csv", "ImageNet_pytorch-image-models", "gluon_senet154.csv.gz")
+    correct, conf = _top1(
+        "hollance_top1_csv", "ImageNet_pytorch-image-models", "gluon_senet154.csv.gz"
+    )
     assert 100 * M.ece(correct, conf, kind="binary", n_bins=20) == pytest.approx(5.14, abs=0.006)
 
 
@@ -94,7 +96,12 @@ def test_kumar_vgg16():
     assert 100 * M.ece(d["labels"], d["probs"]) == pytest.approx(3.98, abs=0.006)
 
 
-NANNYML = {2015: (0.903, 0.827, 0.44), 2016: (0.902, 0.825, 0.42), 2017: (0.905, 0.829, 0.56), 2018: (0.906, 0.828, 0.87)}
+NANNYML = {
+    2015: (0.903, 0.827, 0.44),
+    2016: (0.902, 0.825, 0.42),
+    2017: (0.905, 0.829, 0.56),
+    2018: (0.906, 0.828, 0.87),
+}
 
 
 @pytest.mark.parametrize(("year", "figures"), NANNYML.items())

@@ -11,7 +11,9 @@ from confide.exceptions import SchemaError
 
 
 def test_round_trip_with_numpy_and_infinities(tmp_path):
-    path = save_json(tmp_path / "obj.json", "thing", {"a": np.arange(3), "b": np.float32(0.5), "c": np.inf})
+    path = save_json(
+        tmp_path / "obj.json", "thing", {"a": np.arange(3), "b": np.float32(0.5), "c": np.inf}
+    )
     doc = json.loads(path.read_text())
     assert doc["schema"] == 1 and doc["confide_version"] == __version__ and doc["kind"] == "thing"
     assert load_json(path, "thing") == {"a": [0, 1, 2], "b": 0.5, "c": "inf"}

@@ -63,7 +63,7 @@ def test_labels():
 
 def test_fraction():
     assert check_fraction(0.9, "confidence_level") == 0.9
-    with pytest.raises(E.ValidationError, match="strictly between 0.0 and 1.0"):
+    with pytest.raises(E.ValidationError, match=r"strictly between 0\.0 and 1\.0"):
         check_fraction(1.0, "confidence_level")
     with pytest.raises(E.ConfideTypeError):
         check_fraction("0.9", "confidence_level")

@@ -113,7 +113,9 @@ def default_sum_tolerance(dtype: np.dtype, n_classes: int) -> float:
     return max(1e-6, 16.0 * eps * max(n_classes, 1))
 
 
-def _py_probability_scan(p: np.ndarray, check_sums: bool) -> tuple[bool, bool, float]:  # pragma: no cover
+def _py_probability_scan(
+    p: np.ndarray, check_sums: bool
+) -> tuple[bool, bool, float]:  # pragma: no cover
     """One pass: (all finite, all in [0, 1], worst |row sum - 1|). Compiled by numba."""
     n, k = p.shape
     finite = True
@@ -153,7 +155,11 @@ def check_probabilities(
     if arr.size == 0:
         return arr
     two_d = arr.ndim == 2
-    tol = default_sum_tolerance(arr.dtype, arr.shape[1] if two_d else 1) if sum_tolerance is None else sum_tolerance
+    tol = (
+        default_sum_tolerance(arr.dtype, arr.shape[1] if two_d else 1)
+        if sum_tolerance is None
+        else sum_tolerance
+    )
     kernel = compiled(_py_probability_scan, arr.size)
     if kernel is not None:
         view = np.ascontiguousarray(arr if two_d else arr.reshape(-1, 1))
@@ -167,7 +173,7 @@ def check_probabilities(
         raise ProbabilityError(
             f"{name} must hold probabilities in [0, 1]: {_first_bad(out)} outside, e.g. "
             f"{float(arr[tuple(first)])!r}. If these are logits or scores, convert them first "
-            "(confide.scores.softmax / sigmoid) or say input='logits'."
+            "with confide.scores.softmax or sigmoid (read_predictions takes input='logits')."
         )
     if two_d:
         sums = arr.sum(axis=1, dtype=np.float64)
@@ -177,8 +183,8 @@ def check_probabilities(
             i = int(np.argmax(dev))
             raise ProbabilityError(
                 f"each row of {name} must sum to 1 (tolerance {tol:.1e}): {int(bad.sum())} row(s) "
-                f"do not, the worst is row {i} summing to {sums[i]!r}. Normalise the rows, or pass "
-                "logits with input='logits' if these are not probabilities."
+                f"do not, the worst is row {i} summing to {sums[i]!r}. Normalise the rows; if these "
+                "are logits, convert them with confide.scores.softmax."
             )
     return arr
 
@@ -196,7 +202,9 @@ def as_label_array(y: Any, name: str = "y_true") -> np.ndarray:
         return arr.astype(np.intp, copy=False)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
-            raise NonFiniteError(f"{name} contains NaN or infinity: {_first_bad(~np.isfinite(arr))}.")
+            raise NonFiniteError(
+                f"{name} contains NaN or infinity: {_first_bad(~np.isfinite(arr))}."
+            )
         if (arr != np.round(arr)).any():
             bad = arr != np.round(arr)
             raise LabelError(
@@ -252,7 +260,9 @@ def check_sample_weight(w: Any, n: int) -> np.ndarray | None:
     if arr.shape[0] != n:
         raise ShapeError(f"sample_weight has {arr.shape[0]} entries for {n} samples.")
     if (arr < 0).any():
-        raise ValidationError(f"sample_weight must be non-negative: {_first_bad(arr < 0)} negative.")
+        raise ValidationError(
+            f"sample_weight must be non-negative: {_first_bad(arr < 0)} negative."
+        )
     return arr
 
 
@@ -279,5 +289,7 @@ def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
     """Check that a string option is one of ``choices``."""
     options = tuple(choices)
     if value not in options:
-        raise ValidationError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}.")
+        raise ValidationError(
+            f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}."
+        )
     return str(value)

@@ -82,4 +82,6 @@ def test_quantile_edges_do_not_depend_on_row_order(values, random):
 def test_weighted_quantile_edges_equal_repeated_rows(rng):
     x = rng.random(50)
     w = rng.integers(1, 4, 50)
-    np.testing.assert_array_equal(quantile_edges(x, 7, w.astype(float)), quantile_edges(np.repeat(x, w), 7))
+    np.testing.assert_array_equal(
+        quantile_edges(x, 7, w.astype(float)), quantile_edges(np.repeat(x, w), 7)
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import make_multiclass
 
 from confide.exceptions import ValidationError
 from confide.metrics import accuracy, bootstrap_ci, brier_score, ece
-from tests.conftest import make_multiclass
 
 
 def test_seeded_and_reproducible(rng):
@@ -70,7 +70,9 @@ def test_bad_arguments():
 
 def test_undefined_resamples_are_reported():
     def needs_two_classes(y_true, y_prob, sample_weight=None):
-        present = np.unique(y_true[sample_weight > 0]) if sample_weight is not None else np.unique(y_true)
+        present = (
+            np.unique(y_true[sample_weight > 0]) if sample_weight is not None else np.unique(y_true)
+        )
         if len(present) < 2:
             raise ValueError("one class")
         return 0.0

@@ -9,10 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
-from confide.exceptions import LabelError, NonFiniteError, ProbabilityError, ShapeError, ValidationError
-from confide.metrics import ace, debiased_ece, ece, mce
 from tests.conftest import make_multiclass
+
+from confide.exceptions import (
+    LabelError,
+    NonFiniteError,
+    ProbabilityError,
+    ShapeError,
+    ValidationError,
+)
+from confide.metrics import ace, debiased_ece, ece, mce
 
 torch = pytest.importorskip("torch")
 tmf = pytest.importorskip("torchmetrics.functional.classification")
@@ -80,9 +86,13 @@ def test_one_goes_in_the_last_bin_where_torchmetrics_adds_a_bin():
     p = np.array([1.0, 1.0, 0.95])
     y = np.array([1, 0, 1])
     # one bin [0.9, 1]: conf 0.98333, acc 0.66667
-    assert ece(y, p, kind="binary", n_bins=10) == pytest.approx((1.0 + 1.0 + 0.95) / 3 - 2 / 3, rel=1e-12)
+    assert ece(y, p, kind="binary", n_bins=10) == pytest.approx(
+        (1.0 + 1.0 + 0.95) / 3 - 2 / 3, rel=1e-12
+    )
     theirs = tmf.binary_calibration_error(torch.tensor(p), torch.tensor(y), n_bins=10).item()
-    assert theirs == pytest.approx(2 / 3 * 0.5 + 1 / 3 * 0.05, rel=1e-9)  # 1.0 alone in an extra bin
+    assert theirs == pytest.approx(
+        2 / 3 * 0.5 + 1 / 3 * 0.05, rel=1e-9
+    )  # 1.0 alone in an extra bin
 
 
 def test_float32_is_accumulated_in_float64(rng):
@@ -117,7 +127,9 @@ def test_binary_top_label_uses_max_of_p_and_one_minus_p(rng):
     y = rng.integers(0, 2, 1000)
     two_col = np.column_stack([1 - p, p])
     assert ece(y, p) == pytest.approx(ece(y, two_col), rel=1e-12)
-    assert ece(y, p, kind="classwise") == pytest.approx(ece(y, two_col, kind="classwise"), rel=1e-12)
+    assert ece(y, p, kind="classwise") == pytest.approx(
+        ece(y, two_col, kind="classwise"), rel=1e-12
+    )
 
 
 def test_tie_at_one_half_predicts_class_zero():
@@ -130,13 +142,21 @@ def test_sample_weight_equals_repeated_rows(rng):
     y, p = make_multiclass(rng, n=300, k=3)
     w = rng.integers(0, 4, 300)
     rep_y, rep_p = np.repeat(y, w), np.repeat(p, w, axis=0)
-    for fn, kw in [(ece, {}), (ece, {"binning": "quantile"}), (ece, {"kind": "classwise"}), (mce, {}), (ace, {})]:
+    for fn, kw in [
+        (ece, {}),
+        (ece, {"binning": "quantile"}),
+        (ece, {"kind": "classwise"}),
+        (mce, {}),
+        (ace, {}),
+    ]:
         assert fn(y, p, sample_weight=w, **kw) == pytest.approx(fn(rep_y, rep_p, **kw), rel=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(2, 5)), elements=st.floats(0.01, 1)),
+    arrays(
+        np.float64, st.tuples(st.integers(1, 40), st.integers(2, 5)), elements=st.floats(0.01, 1)
+    ),
     st.integers(1, 30),
     st.sampled_from(["uniform", "quantile"]),
     st.sampled_from(["l1", "l2", "max"]),
@@ -172,7 +192,9 @@ def test_debiased_ece_matches_formula_and_removes_bias(rng):
     y = np.array([0, 0, 1, 1, 1, 1, 1, 0])
     a1, c1, a2, c2 = 0.5, 0.25, 0.75, 0.75
     hand = 0.5 * ((a1 - c1) ** 2 - a1 * (1 - a1) / 3) + 0.5 * ((a2 - c2) ** 2 - a2 * (1 - a2) / 3)
-    assert debiased_ece(y, p, kind="binary", n_bins=2, squared=True) == pytest.approx(hand, rel=1e-12)
+    assert debiased_ece(y, p, kind="binary", n_bins=2, squared=True) == pytest.approx(
+        hand, rel=1e-12
+    )
     assert debiased_ece(y, p, kind="binary", n_bins=2) == 0.0  # negative estimate clipped
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import make_multiclass
 
 from confide import _accel
 from confide.metrics import _kernels as kernels
 from confide.metrics import brier_score, ece, set_accelerator, uniform_edges
-from tests.conftest import make_multiclass
 
 pytest.importorskip("numba")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import make_multiclass
 
 from confide.exceptions import ValidationError
 from confide.metrics import accuracy, brier_score, log_loss
-from tests.conftest import make_multiclass
 
 skm = pytest.importorskip("sklearn.metrics")
 
@@ -29,7 +29,9 @@ def test_multiclass_against_sklearn(rng, dtype):
 
 def test_float64_agrees_to_rounding(rng):
     y, p = make_multiclass(rng, n=3000, k=6)
-    assert brier_score(y, p) == pytest.approx(skm.brier_score_loss(y, p, labels=range(6)), rel=1e-12)
+    assert brier_score(y, p) == pytest.approx(
+        skm.brier_score_loss(y, p, labels=range(6)), rel=1e-12
+    )
     assert log_loss(y, p) == pytest.approx(skm.log_loss(y, p, labels=range(6)), rel=1e-12)
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import make_multiclass
 
 from confide.metrics import ece, mce, reliability_diagram
-from tests.conftest import make_multiclass
 
 calibration_curve = pytest.importorskip("sklearn.calibration").calibration_curve
 

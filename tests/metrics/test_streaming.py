@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import make_multiclass
 
 from confide.exceptions import SchemaError, ValidationError
-from confide.metrics import CalibrationAccumulator, accuracy, brier_score, ece, log_loss, reliability_diagram
-from tests.conftest import make_multiclass
+from confide.metrics import (
+    CalibrationAccumulator,
+    accuracy,
+    brier_score,
+    ece,
+    log_loss,
+    reliability_diagram,
+)
 
 
 def _one_shot(y, p, **kw):
@@ -33,7 +41,7 @@ def test_any_split_merged_equals_one_shot(cuts, seed):
     y, p = make_multiclass(rng, n=400, k=4)
     bounds = [0, *sorted(cuts), 400]
     parts = []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         parts.append(CalibrationAccumulator(4).update(y[a:b], p[a:b]))
     total = parts[0]
     for part in parts[1:]:
@@ -48,8 +56,14 @@ def test_binary_accumulator_and_weights(rng):
     p = rng.random(1000)
     y = (rng.random(1000) < p).astype(int)
     w = rng.random(1000)
-    acc = CalibrationAccumulator(binary=True).update(y[:300], p[:300], w[:300]).update(y[300:], p[300:], w[300:])
-    assert acc.ece(kind="binary") == pytest.approx(ece(y, p, kind="binary", sample_weight=w), rel=1e-12)
+    acc = (
+        CalibrationAccumulator(binary=True)
+        .update(y[:300], p[:300], w[:300])
+        .update(y[300:], p[300:], w[300:])
+    )
+    assert acc.ece(kind="binary") == pytest.approx(
+        ece(y, p, kind="binary", sample_weight=w), rel=1e-12
+    )
     assert acc.ece() == pytest.approx(ece(y, p, sample_weight=w), rel=1e-12)
     assert acc.compute().brier_score == pytest.approx(brier_score(y, p, sample_weight=w), rel=1e-12)
     diag = acc.reliability_diagram(kind="binary")

@@ -10,7 +10,9 @@ def main() -> None:
     except ImportError as exc:  # typer/rich missing
         from confide.exceptions import MissingDependencyError
 
-        raise SystemExit(str(MissingDependencyError(exc.name or "typer", "cli", "The confide command"))) from None
+        raise SystemExit(
+            str(MissingDependencyError(exc.name or "typer", "cli", "The confide command"))
+        ) from None
     app()
 
 

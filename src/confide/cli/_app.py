@@ -30,12 +30,18 @@ def version() -> None:
 def evaluate(
     file: Annotated[Path, typer.Argument(help="Predictions: CSV, Parquet or NPZ with labels.")],
     n_bins: Annotated[int, typer.Option(help="Number of uniform bins for binned metrics.")] = 15,
-    confidence_level: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.95,
+    confidence_level: Annotated[
+        float, typer.Option(help="Level of the bootstrap intervals.")
+    ] = 0.95,
     n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples (0: no intervals).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout.")
+    ] = False,
     plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram PNG here.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report here.")
+    ] = None,
     label_col: Annotated[str | None, typer.Option(help="Label column (default: detected).")] = None,
     score_col: Annotated[str | None, typer.Option(help="Binary P(y=1) column.")] = None,
     input_kind: Annotated[
@@ -71,8 +77,12 @@ def evaluate(
 @app.command()
 @handle_errors
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path("confide-demo"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON on stdout.")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
+        "confide-demo"
+    ),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON on stdout.")
+    ] = False,
 ) -> None:
     """An end-to-end tour on real model outputs shipped with confide."""
     from confide.cli._demo import run_demo

@@ -20,7 +20,9 @@ def run_demo(out_dir: Path, *, as_json: bool = False) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"out_dir": str(out_dir), "steps": []}
     for data in (load_cifar10_vgg16(), load_cifar10_lt_densenet40("test")):
-        err.print(f"[bold]{data.name}[/]: {data.y_true.shape[0]} predictions ({data.source}, {data.license})")
+        err.print(
+            f"[bold]{data.name}[/]: {data.y_true.shape[0]} predictions ({data.source}, {data.license})"
+        )
         # 1. Score: confidence and uncertainty from the raw outputs.
         conf = scores.max_prob(data.probs)
         ent = scores.entropy(data.probs, normalize=True)
@@ -31,7 +33,14 @@ def run_demo(out_dir: Path, *, as_json: bool = False) -> dict[str, Any]:
         html = out_dir / f"{data.name}.html"
         png = out_dir / f"{data.name}_reliability.png"
         plot = png if _has_matplotlib() else None
-        write_outputs(report, data.y_true, data.probs, title=f"confide demo — {data.name}", plot=plot, html=html)
+        write_outputs(
+            report,
+            data.y_true,
+            data.probs,
+            title=f"confide demo — {data.name}",
+            plot=plot,
+            html=html,
+        )
         step = {
             "dataset": data.to_dict(),
             "mean_confidence": float(conf.mean()),

@@ -38,7 +38,11 @@ def curves(y: np.ndarray, prob: np.ndarray) -> dict[str, Any]:
     else:
         conf, pred = top_label(prob)
         correct = (pred == y).astype(np.intp)
-        roc = roc_curve(correct, conf.astype(np.float64)) if 0 < correct.sum() < correct.size else None
+        roc = (
+            roc_curve(correct, conf.astype(np.float64))
+            if 0 < correct.sum() < correct.size
+            else None
+        )
     return {"roc": roc, "risk_coverage": risk_coverage_curve(y, prob)}
 
 

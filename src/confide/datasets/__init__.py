@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from confide.scores import softmax
+
 __all__ = ["Dataset", "load_cifar10_lt_densenet40", "load_cifar10_vgg16"]
 
 
@@ -65,10 +67,7 @@ def load_cifar10_lt_densenet40(split: str = "test") -> Dataset:
         raise ValueError(f"split must be 'val' or 'test', got {split!r}.")
     d = _load("densenet40_c10_lt.npz")
     logits = d[f"{split}_logits"]
-    z = logits.astype(np.float64)
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+    p = softmax(logits)
     return Dataset(
         name=f"cifar10_lt_densenet40_{split}",
         y_true=d[f"{split}_labels"].astype(np.intp),

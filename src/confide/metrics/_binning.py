@@ -33,7 +33,9 @@ def uniform_edges(n_bins: int) -> np.ndarray:
     return np.arange(b + 1, dtype=np.float64) / b
 
 
-def quantile_edges(scores: np.ndarray, n_bins: int, weights: np.ndarray | None = None) -> np.ndarray:
+def quantile_edges(
+    scores: np.ndarray, n_bins: int, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Equal-mass edges: ``e_r`` is the sorted score at cumulative weight ``r / B`` of the total.
 
     Without weights ``e_r = s[floor(r n / B)]`` for the sorted scores ``s``, so bin ``r`` holds
@@ -54,7 +56,9 @@ def quantile_edges(scores: np.ndarray, n_bins: int, weights: np.ndarray | None =
     return np.concatenate(([0.0], np.maximum.accumulate(inner), [1.0]))
 
 
-def bin_edges(scores: np.ndarray, n_bins: int, binning: str, weights: np.ndarray | None = None) -> np.ndarray:
+def bin_edges(
+    scores: np.ndarray, n_bins: int, binning: str, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Edges for ``binning="uniform"`` or ``"quantile"``."""
     check_choice(binning, "binning", ("uniform", "quantile"))
     if binning == "uniform":
@@ -69,7 +73,6 @@ def edges_in_precision(edges: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def assign_bins(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin index of every score under the module's convention (``intp``, in ``0..B-1``)."""
-    b = edges.shape[0] - 1
     e = edges_in_precision(edges, scores.dtype) if scores.dtype.kind == "f" else edges
     idx = np.searchsorted(e[1:-1], scores, side="right")
     return idx.astype(np.intp, copy=False)
@@ -104,7 +107,7 @@ def bin_sums(
     score64 = score.astype(np.float64, copy=False)
     target64 = target.astype(np.float64, copy=False)
     if weights is None:
-        count = np.bincount(idx, minlength=n_bins).astype(np.float64)
+        count: np.ndarray = np.bincount(idx, minlength=n_bins).astype(np.float64)
         s = np.bincount(idx, weights=score64, minlength=n_bins)
         t = np.bincount(idx, weights=target64, minlength=n_bins)
     else:

@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from confide._validation import check_choice, check_consistent_length, check_fraction, check_positive_int
+from confide._validation import (
+    check_choice,
+    check_consistent_length,
+    check_fraction,
+    check_positive_int,
+)
 from confide.exceptions import ValidationError
 
 __all__ = ["ConfidenceInterval", "bootstrap_ci"]

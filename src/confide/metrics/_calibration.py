@@ -52,10 +52,14 @@ def binned_stats(data: Classification, kind: str, n_bins: int, binning: str) -> 
         return [_stats(conf, pred == data.y, n_bins, binning, w)]
     if kind == "binary":
         return [_stats(data.prob, data.y, n_bins, binning, w)]
-    return [_stats(data.class_scores(k), data.y == k, n_bins, binning, w) for k in range(data.n_classes)]
+    return [
+        _stats(data.class_scores(k), data.y == k, n_bins, binning, w) for k in range(data.n_classes)
+    ]
 
 
-def _stats(score: np.ndarray, target: np.ndarray, n_bins: int, binning: str, w: np.ndarray | None) -> BinStats:
+def _stats(
+    score: np.ndarray, target: np.ndarray, n_bins: int, binning: str, w: np.ndarray | None
+) -> BinStats:
     edges = bin_edges(score, n_bins, binning, w)
     idx = assign_bins(score, edges)
     count, s, t = bin_sums(idx, score, target, n_bins, w)
@@ -158,7 +162,15 @@ def mce(
     ----------
     Naeini, Cooper & Hauskrecht (2015), AAAI.
     """
-    return ece(y_true, y_prob, n_bins=n_bins, binning=binning, norm="max", kind=kind, sample_weight=sample_weight)
+    return ece(
+        y_true,
+        y_prob,
+        n_bins=n_bins,
+        binning=binning,
+        norm="max",
+        kind=kind,
+        sample_weight=sample_weight,
+    )
 
 
 def ace(
@@ -183,7 +195,15 @@ def ace(
     Nixon, Dusenberry, Zhang, Jerfel & Tran (2019), "Measuring calibration in deep learning",
     CVPR Workshops.
     """
-    return ece(y_true, y_prob, n_bins=n_bins, binning="quantile", norm="l1", kind=kind, sample_weight=sample_weight)
+    return ece(
+        y_true,
+        y_prob,
+        n_bins=n_bins,
+        binning="quantile",
+        norm="l1",
+        kind=kind,
+        sample_weight=sample_weight,
+    )
 
 
 def debiased_ece(

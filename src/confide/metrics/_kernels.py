@@ -71,7 +71,11 @@ def top_label_bin_sums(
     """
     b = edges.shape[0] - 1
     uniform = np.array_equal(edges, np.arange(b + 1, dtype=np.float64) / b)
-    kernel = compiled(_py_top_label_bins, prob.size) if weights is None and uniform and prob.ndim == 2 else None
+    kernel = (
+        compiled(_py_top_label_bins, prob.size)
+        if weights is None and uniform and prob.ndim == 2
+        else None
+    )
     if kernel is not None:
         p = np.ascontiguousarray(prob)
         e = edges_in_precision(edges, p.dtype)

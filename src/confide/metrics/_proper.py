@@ -68,7 +68,9 @@ def _log_loss(data: Classification, clip: float | None) -> float:
     return _mean(nll, data.weight)
 
 
-def log_loss(y_true: Any, y_prob: Any, *, sample_weight: Any = None, clip: float | None = None) -> float:
+def log_loss(
+    y_true: Any, y_prob: Any, *, sample_weight: Any = None, clip: float | None = None
+) -> float:
     r"""Negative log-likelihood of the true class, :math:`-\frac{1}{N}\sum_i \log p_{i, y_i}`.
 
     Exact by default: a true class given probability 0 is an infinite loss, and the result is

@@ -129,15 +129,30 @@ def _metric_table(n_bins: int, binary: bool) -> list[_Metric]:
         )
     table += [
         ("mce", partial(mce, n_bins=n_bins), "maximum calibration error", False),
-        ("classwise_ece", partial(ece, n_bins=n_bins, kind="classwise"), "classwise ECE (Kull 2019)", False),
+        (
+            "classwise_ece",
+            partial(ece, n_bins=n_bins, kind="classwise"),
+            "classwise ECE (Kull 2019)",
+            False,
+        ),
         ("ace", partial(ace, n_bins=n_bins), "adaptive calibration error (Nixon 2019)", False),
-        ("debiased_ece", partial(debiased_ece, n_bins=n_bins), "debiased L2 ECE (Kumar 2019)", False),
+        (
+            "debiased_ece",
+            partial(debiased_ece, n_bins=n_bins),
+            "debiased L2 ECE (Kumar 2019)",
+            False,
+        ),
         ("smooth_ece", smooth_ece, "smooth ECE (Blasiok & Nakkiran 2023)", False),
         ("ks_error", ks_calibration_error, "KS calibration error (Gupta 2021)", False),
         ("brier_score", brier_score, "Brier score", False),
         ("log_loss", log_loss, "negative log-likelihood", False),
         ("roc_auc", roc_auc, "AUROC" + ("" if binary else " (one-vs-rest, macro)"), True),
-        ("average_precision", average_precision, "average precision" + ("" if binary else " (macro)"), True),
+        (
+            "average_precision",
+            average_precision,
+            "average precision" + ("" if binary else " (macro)"),
+            True,
+        ),
         ("confidence_auroc", confidence_auroc, "AUROC of confidence for right vs wrong", True),
         ("aurc", aurc, "area under the risk-coverage curve", False),
         ("e_aurc", e_aurc, "excess AURC over an oracle ranking", False),
@@ -199,6 +214,8 @@ def calibration_report(
         confidence_level=confidence_level,
         n_resamples=n_resamples if confidence_level is not None else 0,
         metrics=metrics,
-        reliability=reliability_diagram(data.y, data.prob, n_bins=n_bins, sample_weight=data.weight),
+        reliability=reliability_diagram(
+            data.y, data.prob, n_bins=n_bins, sample_weight=data.weight
+        ),
         warnings=tuple(warnings),
     )

@@ -34,7 +34,9 @@ class CalibrationSummary:
     reliability: ReliabilityDiagram
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "reliability"}
+        out: dict[str, Any] = {
+            k: getattr(self, k) for k in self.__dataclass_fields__ if k != "reliability"
+        }
         out["reliability"] = self.reliability.to_dict()
         return out
 
@@ -112,7 +114,9 @@ class CalibrationAccumulator(Accumulator):
             return [BinStats(self._edges, *self._top)]
         if kind == "binary":
             if not self.binary:
-                raise ValidationError("kind='binary' needs an accumulator of 1-D input (binary=True).")
+                raise ValidationError(
+                    "kind='binary' needs an accumulator of 1-D input (binary=True)."
+                )
             return [BinStats(self._edges, *self._cw[:, 1, :])]
         return [BinStats(self._edges, *self._cw[:, k, :]) for k in range(self.n_classes)]
 
@@ -141,5 +145,3 @@ class CalibrationAccumulator(Accumulator):
             log_loss=float(nll / w),
             reliability=self.reliability_diagram(),
         )
-
-

@@ -1,0 +1,91 @@
+"""The command line: data on stdout, messages on stderr, JSON equal to the library's result."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("typer")
+from tests.conftest import make_multiclass
+from typer.testing import CliRunner
+
+from confide.cli._app import app
+from confide.io import write_predictions
+from confide.metrics import calibration_report
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def predictions_file(tmp_path, rng):
+    y, p = make_multiclass(rng, n=400, k=3)
+    path = tmp_path / "preds.npz"
+    write_predictions(path, y, p)
+    return path, y, p
+
+
+def test_evaluate_json_equals_library(predictions_file):
+    path, y, p = predictions_file
+    result = runner.invoke(app, ["evaluate", str(path), "--json", "--n-resamples", "20"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    expected = calibration_report(y, p, n_resamples=20).to_dict()
+    assert data["metrics"]["ece"]["value"] == pytest.approx(
+        expected["metrics"]["ece"]["value"], rel=1e-12
+    )
+    assert data["metrics"]["ece"]["low"] == pytest.approx(
+        expected["metrics"]["ece"]["low"], rel=1e-12
+    )
+    assert data["n_samples"] == 400
+
+
+def test_evaluate_table_plot_and_report(predictions_file, tmp_path):
+    path, _, _ = predictions_file
+    html, png = tmp_path / "r.html", tmp_path / "r.png"
+    result = runner.invoke(
+        app,
+        ["evaluate", str(path), "--n-resamples", "20", "--report", str(html), "--plot", str(png)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "ece" in result.stdout and "brier_score" in result.stdout
+    page = html.read_text()
+    assert "<svg" in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_file_is_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, probs=np.array([[0.5, 0.6], [0.2, 0.8]]), labels=np.array([0, 1]))
+    result = runner.invoke(app, ["evaluate", str(bad)])
+    assert result.exit_code == 2
+    assert "sum to 1" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_file(tmp_path):
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "nope.csv" in result.stderr
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    names = [s["dataset"]["name"] for s in data["steps"]]
+    assert names == ["cifar10_vgg16_test", "cifar10_lt_densenet40_test"]
+    vgg, densenet = (s["report"]["metrics"] for s in data["steps"])
+    assert vgg["accuracy"]["value"] == pytest.approx(0.9359)
+    assert vgg["ece"]["value"] == pytest.approx(0.0398, abs=5e-5)
+    assert densenet["ece"]["value"] == pytest.approx(0.2108, abs=5e-5)
+    for step in data["steps"]:
+        assert (tmp_path / "demo").joinpath(step["html"].split("/")[-1]).exists()
+
+
+def test_version():
+    from confide import __version__
+
+    result = runner.invoke(app, ["version"])
+    assert result.stdout.strip() == __version__
