@@ -56,7 +56,9 @@ def to_document(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def from_document(doc: Any, kind: str | None = None, *, source: str = "the document") -> dict[str, Any]:
+def from_document(
+    doc: Any, kind: str | None = None, *, source: str = "the document"
+) -> dict[str, Any]:
     """Check a document's schema, kind and checksum and return its payload."""
     if not isinstance(doc, dict) or "schema" not in doc or "payload" not in doc:
         raise SchemaError(f"{source} is not a confide document (no 'schema' and 'payload' keys).")
