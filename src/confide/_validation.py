@@ -183,7 +183,7 @@ def check_probabilities(
             i = int(np.argmax(dev))
             raise ProbabilityError(
                 f"each row of {name} must sum to 1 (tolerance {tol:.1e}): {int(bad.sum())} row(s) "
-                f"do not, the worst is row {i} summing to {sums[i]!r}. Normalise the rows; if these "
+                f"do not, the worst is row {i} summing to {float(sums[i])!r}. Normalise the rows; if these "
                 "are logits, convert them with confide.scores.softmax."
             )
     return arr
