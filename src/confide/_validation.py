@@ -256,7 +256,7 @@ def check_sample_weight(w: Any, n: int) -> np.ndarray | None:
     """Check optional non-negative finite sample weights of length ``n`` (float64)."""
     if w is None:
         return None
-    arr = as_float_array(w, "sample_weight", ndim=1).astype(np.float64, copy=False)
+    arr = as_float_array(w, "sample_weight", ndim=1, min_samples=0).astype(np.float64, copy=False)
     if arr.shape[0] != n:
         raise ShapeError(f"sample_weight has {arr.shape[0]} entries for {n} samples.")
     if (arr < 0).any():

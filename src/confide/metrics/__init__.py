@@ -8,31 +8,56 @@ share the one-shot functions' kernels.
 
 from confide._accel import accelerator, set_accelerator
 from confide.metrics._accumulator import Accumulator
+from confide.metrics._auroc_stream import AurocEstimate, BinnedAUROC
 from confide.metrics._binning import assign_bins, quantile_edges, uniform_edges
 from confide.metrics._bootstrap import ConfidenceInterval, bootstrap_ci
 from confide.metrics._calibration import ace, debiased_ece, ece, mce
 from confide.metrics._proper import accuracy, brier_score, log_loss
+from confide.metrics._ranking import (
+    PrecisionRecallCurve,
+    RocCurve,
+    ThresholdMetrics,
+    average_precision,
+    precision_recall_curve,
+    precision_recall_f1_at,
+    roc_auc,
+    roc_curve,
+)
 from confide.metrics._reliability import ReliabilityDiagram, reliability_diagram
+from confide.metrics._selective import RiskCoverageCurve, aurc, e_aurc, risk_coverage_curve
 from confide.metrics._streaming import CalibrationAccumulator, CalibrationSummary
 
 __all__ = [
     "Accumulator",
+    "AurocEstimate",
+    "BinnedAUROC",
     "CalibrationAccumulator",
     "CalibrationSummary",
     "ConfidenceInterval",
+    "PrecisionRecallCurve",
     "ReliabilityDiagram",
+    "RiskCoverageCurve",
+    "RocCurve",
+    "ThresholdMetrics",
     "accelerator",
     "accuracy",
     "ace",
     "assign_bins",
+    "aurc",
+    "average_precision",
     "bootstrap_ci",
     "brier_score",
     "debiased_ece",
+    "e_aurc",
     "ece",
     "log_loss",
     "mce",
+    "precision_recall_curve",
     "quantile_edges",
     "reliability_diagram",
+    "risk_coverage_curve",
+    "roc_auc",
+    "roc_curve",
     "set_accelerator",
     "uniform_edges",
 ]
