@@ -32,7 +32,7 @@ PROBS = """
 import numpy as np
 rng = np.random.default_rng(0)
 n, k = {n}, {k}
-p = rng.random((n, k), dtype=np.{dtype})
+p = rng.random((n, k), dtype=np.{dtype}) + np.{dtype}(1e-3)  # no exact zeros: finite log loss
 p /= p.sum(axis=1, keepdims=True)
 y = rng.integers(0, k, n)
 """

@@ -14,16 +14,29 @@ from typing import Any
 
 from confide.exceptions import MissingDependencyError, ValidationError
 
-__all__ = ["NUMBA_MIN_SIZE", "accelerator", "compiled", "numba_available", "set_accelerator"]
+__all__ = [
+    "CHUNK_ROWS",
+    "NUMBA_MIN_SIZE",
+    "accelerator",
+    "chunk_starts",
+    "compiled",
+    "numba_available",
+    "set_accelerator",
+]
 
 #: Below this many array elements the NumPy path is used (no compilation latency).
 NUMBA_MIN_SIZE = 1 << 18
+
+#: Rows per chunk of the parallel kernels. Fixed, never derived from the thread count, so the
+#: order in which partial sums are added (chunk by chunk) is the same on every machine and in
+#: the NumPy path: results are bit-identical whatever the number of cores.
+CHUNK_ROWS = 1 << 16
 
 _MODES = ("auto", "numba", "numpy")
 _mode: str = os.environ.get("CONFIDE_ACCELERATOR", "auto").lower()
 if _mode not in _MODES:  # pragma: no cover - environment misconfiguration
     _mode = "auto"
-_cache: dict[int, Callable[..., Any]] = {}
+_cache: dict[tuple[int, bool], Callable[..., Any]] = {}
 
 
 def numba_available() -> bool:
@@ -49,13 +62,22 @@ def accelerator() -> str:
     return _mode
 
 
-def compiled(kernel: Callable[..., Any], size: int) -> Callable[..., Any] | None:
+def chunk_starts(n_rows: int) -> Any:
+    """Start row of every chunk of :data:`CHUNK_ROWS` rows (at least one chunk)."""
+    import numpy as np
+
+    return np.arange(0, max(n_rows, 1), CHUNK_ROWS, dtype=np.int64)
+
+
+def compiled(
+    kernel: Callable[..., Any], size: int, *, parallel: bool = False
+) -> Callable[..., Any] | None:
     """The jitted ``kernel`` if numba should be used for an input of ``size`` elements, else None."""
     if _mode == "numpy" or (_mode == "auto" and size < NUMBA_MIN_SIZE) or not numba_available():
         return None
-    key = id(kernel)
+    key = (id(kernel), parallel)
     if key not in _cache:
         import numba
 
-        _cache[key] = numba.njit(cache=True, nogil=True)(kernel)
+        _cache[key] = numba.njit(cache=True, nogil=True, parallel=parallel)(kernel)
     return _cache[key]

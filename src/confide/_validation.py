@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from confide._accel import compiled
+from confide._accel import CHUNK_ROWS, chunk_starts, compiled
 from confide.exceptions import (
     ConfideTypeError,
     LabelError,
@@ -22,6 +22,11 @@ from confide.exceptions import (
     ShapeError,
     ValidationError,
 )
+
+try:
+    from numba import prange
+except ImportError:  # pragma: no cover - numba is optional
+    prange = range
 
 __all__ = [
     "as_float_array",
@@ -114,27 +119,38 @@ def default_sum_tolerance(dtype: np.dtype, n_classes: int) -> float:
 
 
 def _py_probability_scan(
-    p: np.ndarray, check_sums: bool
-) -> tuple[bool, bool, float]:  # pragma: no cover
-    """One pass: (all finite, all in [0, 1], worst |row sum - 1|). Compiled by numba."""
+    p: np.ndarray, check_sums: bool, starts: np.ndarray, chunk: int
+) -> tuple[bool, bool, float]:  # pragma: no cover - compiled by numba
+    """One pass: (all finite, all in [0, 1], worst |row sum - 1|), chunks in parallel.
+
+    Branch-free per element: a NaN or infinity makes its row sum non-finite, and the range
+    test is on each chunk's minimum and maximum, so the inner loop vectorises.
+    """
     n, k = p.shape
-    finite = True
-    in_range = True
-    worst = 0.0
-    for i in range(n):
-        s = 0.0
-        for j in range(k):
-            v = np.float64(p[i, j])
-            if not np.isfinite(v):
-                finite = False
-            elif v < 0.0 or v > 1.0:
-                in_range = False
-            s += v
-        if check_sums:
-            d = abs(s - 1.0)
-            if d > worst:
-                worst = d
-    return finite, in_range, worst
+    n_chunks = starts.shape[0]
+    flags = np.zeros((n_chunks, 3), dtype=np.float64)
+    for c in prange(n_chunks):
+        lo = starts[c]
+        hi = min(lo + chunk, n)
+        bad_sum = 0.0
+        worst = 0.0
+        mn = 0.0
+        mx = 1.0
+        for i in range(lo, hi):
+            s = 0.0
+            for j in range(k):
+                v = np.float64(p[i, j])
+                s += v
+                mn = min(mn, v)
+                mx = max(mx, v)
+            if not np.isfinite(s):
+                bad_sum = 1.0
+            elif check_sums:
+                worst = max(worst, abs(s - 1.0))
+        flags[c, 0] = bad_sum
+        flags[c, 1] = 1.0 if (mn < 0.0 or mx > 1.0) else 0.0
+        flags[c, 2] = worst
+    return flags[:, 0].max() == 0.0, flags[:, 1].max() == 0.0, flags[:, 2].max()
 
 
 def check_probabilities(
@@ -160,10 +176,10 @@ def check_probabilities(
         if sum_tolerance is None
         else sum_tolerance
     )
-    kernel = compiled(_py_probability_scan, arr.size)
+    kernel = compiled(_py_probability_scan, arr.size, parallel=True)
     if kernel is not None:
         view = np.ascontiguousarray(arr if two_d else arr.reshape(-1, 1))
-        finite, in_range, worst = kernel(view, two_d)
+        finite, in_range, worst = kernel(view, two_d, chunk_starts(view.shape[0]), CHUNK_ROWS)
         if finite and in_range and worst <= tol:
             return arr
     as_float_array(arr, name)  # raises on NaN/inf with the details

@@ -20,9 +20,16 @@ def restore_accelerator():
     set_accelerator(before)
 
 
+@pytest.fixture(params=[1 << 16, 4096], ids=["one-chunk", "five-chunks"])
+def chunk_rows(request, monkeypatch):
+    monkeypatch.setattr(_accel, "CHUNK_ROWS", request.param)
+    monkeypatch.setattr(kernels, "CHUNK_ROWS", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_bins", [1, 10, 15, 37])
-def test_top_label_bins_identical(rng, dtype, n_bins, restore_accelerator):
+def test_top_label_bins_identical(rng, dtype, n_bins, restore_accelerator, chunk_rows):
     y, p = make_multiclass(rng, n=20000, k=7, dtype=dtype)
     # put some values exactly on edges and at 1.0, and ties across columns
     p[:50] = 0.0
@@ -42,8 +49,8 @@ def test_top_label_bins_identical(rng, dtype, n_bins, restore_accelerator):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_public_metrics_identical_across_accelerators(rng, dtype, restore_accelerator, monkeypatch):
-    y, p = make_multiclass(rng, n=5000, k=4, dtype=dtype)
+def test_public_metrics_identical_across_accelerators(rng, dtype, restore_accelerator, monkeypatch, chunk_rows):
+    y, p = make_multiclass(rng, n=20000, k=4, dtype=dtype)
     monkeypatch.setattr(_accel, "NUMBA_MIN_SIZE", 0)
     set_accelerator("numba")
     fast = (ece(y, p), brier_score(y, p))
@@ -51,6 +58,15 @@ def test_public_metrics_identical_across_accelerators(rng, dtype, restore_accele
     ref = (ece(y, p), brier_score(y, p))
     assert fast[0] == ref[0]
     assert fast[1] == pytest.approx(ref[1], rel=1e-13)
+
+
+def test_chunks_do_not_change_the_value_beyond_rounding(rng, restore_accelerator, monkeypatch):
+    y, p = make_multiclass(rng, n=20000, k=4)
+    set_accelerator("numpy")
+    one = ece(y, p)
+    monkeypatch.setattr(_accel, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(kernels, "CHUNK_ROWS", 1000)
+    assert ece(y, p) == pytest.approx(one, rel=1e-13)
 
 
 def test_unknown_accelerator_is_refused():
