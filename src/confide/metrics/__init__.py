@@ -53,6 +53,7 @@ __all__ = [
     "log_loss",
     "mce",
     "precision_recall_curve",
+    "precision_recall_f1_at",
     "quantile_edges",
     "reliability_diagram",
     "risk_coverage_curve",
