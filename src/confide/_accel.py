@@ -79,5 +79,8 @@ def compiled(
     if key not in _cache:
         import numba
 
+        if parallel and "prange" in kernel.__globals__:
+            # Kernels loop over chunks with a module-level ``prange`` that is ``range`` until now.
+            kernel.__globals__["prange"] = numba.prange
         _cache[key] = numba.njit(cache=True, nogil=True, parallel=parallel)(kernel)
     return _cache[key]

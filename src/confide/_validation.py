@@ -23,10 +23,8 @@ from confide.exceptions import (
     ValidationError,
 )
 
-try:
-    from numba import prange
-except ImportError:  # pragma: no cover - numba is optional
-    prange = range
+#: ``range`` in Python; confide._accel.compiled rebinds it to ``numba.prange`` before compiling.
+prange = range
 
 __all__ = [
     "as_float_array",

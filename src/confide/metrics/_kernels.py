@@ -14,10 +14,8 @@ from confide._accel import CHUNK_ROWS, chunk_starts, compiled
 from confide.metrics._binning import assign_bins, bin_sums, edges_in_precision
 from confide.metrics._inputs import top_label
 
-try:
-    from numba import prange
-except ImportError:  # pragma: no cover - numba is optional
-    prange = range
+#: ``range`` in Python; confide._accel.compiled rebinds it to ``numba.prange`` before compiling.
+prange = range
 
 __all__ = ["brier_sum", "top_label_bin_sums"]
 
