@@ -49,7 +49,9 @@ def test_top_label_bins_identical(rng, dtype, n_bins, restore_accelerator, chunk
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_public_metrics_identical_across_accelerators(rng, dtype, restore_accelerator, monkeypatch, chunk_rows):
+def test_public_metrics_identical_across_accelerators(
+    rng, dtype, restore_accelerator, monkeypatch, chunk_rows
+):
     y, p = make_multiclass(rng, n=20000, k=4, dtype=dtype)
     monkeypatch.setattr(_accel, "NUMBA_MIN_SIZE", 0)
     set_accelerator("numba")

@@ -52,10 +52,11 @@ def run_demo(out_dir: Path, *, as_json: bool = False) -> dict[str, Any]:
         results["steps"].append(step)
         if not as_json:
             out.print(metrics_table(report, f"{data.name}: {report.n_samples} samples"))
-            gap = report["accuracy"] - step["mean_confidence"]
+            mean_conf = float(conf.mean())
+            gap = report["accuracy"] - mean_conf
             verdict = "over-confident" if gap < 0 else "under-confident"
             out.print(
-                f"mean confidence {step['mean_confidence']:.4f} vs accuracy {report['accuracy']:.4f}: "
+                f"mean confidence {mean_conf:.4f} vs accuracy {report['accuracy']:.4f}: "
                 f"{verdict} by {abs(gap):.4f}; top-label ECE {report['ece']:.4f}. Report: {html}\n"
             )
     if as_json:

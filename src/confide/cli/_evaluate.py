@@ -9,7 +9,13 @@ import numpy as np
 from rich.table import Table
 
 from confide.cli._console import err, out, print_json, progress
-from confide.metrics import CalibrationReport, calibration_report, risk_coverage_curve, roc_curve
+from confide.metrics import (
+    CalibrationReport,
+    RocCurve,
+    calibration_report,
+    risk_coverage_curve,
+    roc_curve,
+)
 from confide.metrics._inputs import top_label
 
 
@@ -33,6 +39,7 @@ def metrics_table(report: CalibrationReport, title: str) -> Table:
 
 def curves(y: np.ndarray, prob: np.ndarray) -> dict[str, Any]:
     """ROC (of P(y=1) for binary, of confidence for right vs wrong otherwise) and risk-coverage."""
+    roc: RocCurve | None
     if prob.ndim == 1:
         roc = roc_curve(y, prob.astype(np.float64))
     else:

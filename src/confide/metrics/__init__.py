@@ -12,6 +12,7 @@ from confide.metrics._auroc_stream import AurocEstimate, BinnedAUROC
 from confide.metrics._binning import assign_bins, quantile_edges, uniform_edges
 from confide.metrics._bootstrap import ConfidenceInterval, bootstrap_ci
 from confide.metrics._calibration import ace, debiased_ece, ece, mce
+from confide.metrics._ks import ks_calibration_error
 from confide.metrics._proper import accuracy, brier_score, log_loss
 from confide.metrics._ranking import (
     PrecisionRecallCurve,
@@ -24,7 +25,14 @@ from confide.metrics._ranking import (
     roc_curve,
 )
 from confide.metrics._reliability import ReliabilityDiagram, reliability_diagram
+from confide.metrics._report import (
+    CalibrationReport,
+    MetricEstimate,
+    calibration_report,
+    confidence_auroc,
+)
 from confide.metrics._selective import RiskCoverageCurve, aurc, e_aurc, risk_coverage_curve
+from confide.metrics._smooth import SmoothECE, smooth_ece, smooth_ece_details
 from confide.metrics._streaming import CalibrationAccumulator, CalibrationSummary
 
 __all__ = [
@@ -32,12 +40,15 @@ __all__ = [
     "AurocEstimate",
     "BinnedAUROC",
     "CalibrationAccumulator",
+    "CalibrationReport",
     "CalibrationSummary",
     "ConfidenceInterval",
+    "MetricEstimate",
     "PrecisionRecallCurve",
     "ReliabilityDiagram",
     "RiskCoverageCurve",
     "RocCurve",
+    "SmoothECE",
     "ThresholdMetrics",
     "accelerator",
     "accuracy",
@@ -47,9 +58,12 @@ __all__ = [
     "average_precision",
     "bootstrap_ci",
     "brier_score",
+    "calibration_report",
+    "confidence_auroc",
     "debiased_ece",
     "e_aurc",
     "ece",
+    "ks_calibration_error",
     "log_loss",
     "mce",
     "precision_recall_curve",
@@ -60,5 +74,7 @@ __all__ = [
     "roc_auc",
     "roc_curve",
     "set_accelerator",
+    "smooth_ece",
+    "smooth_ece_details",
     "uniform_edges",
 ]

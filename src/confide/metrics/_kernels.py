@@ -57,7 +57,9 @@ def _py_top_label_bins(
     return total[0], total[1], total[2]
 
 
-def _py_brier_rows(prob: np.ndarray, y: np.ndarray, starts: np.ndarray, chunk: int) -> float:  # pragma: no cover
+def _py_brier_rows(
+    prob: np.ndarray, y: np.ndarray, starts: np.ndarray, chunk: int
+) -> float:  # pragma: no cover
     n, k = prob.shape
     n_chunks = starts.shape[0]
     part = np.zeros(n_chunks, dtype=np.float64)
@@ -105,7 +107,9 @@ def top_label_bin_sums(
     for lo in starts:
         block = prob[lo : lo + CHUNK_ROWS]
         conf, pred = top_label(block)
-        total += np.stack(bin_sums(assign_bins(conf, edges), conf, pred == y[lo : lo + CHUNK_ROWS], b))
+        total += np.stack(
+            bin_sums(assign_bins(conf, edges), conf, pred == y[lo : lo + CHUNK_ROWS], b)
+        )
     return total[0], total[1], total[2]
 
 

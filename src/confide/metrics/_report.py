@@ -43,7 +43,7 @@ def confidence_auroc(y_true: Any, y_prob: Any, *, sample_weight: Any = None) -> 
             "confidence_auroc needs both right and wrong predictions; all predictions are "
             + ("right." if correct[0] else "wrong.")
         )
-    return roc_auc(correct, conf.astype(np.float64), sample_weight=data.weight)
+    return float(roc_auc(correct, conf.astype(np.float64), sample_weight=data.weight))
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class CalibrationReport:
         return self.render()
 
 
-_Metric = tuple[str, Callable[..., float], str, bool]
+_Metric = tuple[str, Callable[..., Any], str, bool]
 
 
 def _metric_table(n_bins: int, binary: bool) -> list[_Metric]:
