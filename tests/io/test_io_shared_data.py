@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from tests.conftest import shared_data as _shared
 
 from confide.io import read_predictions, write_predictions
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 pytestmark = pytest.mark.shared_data
-
-
-def _shared(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(
-            f"{path} is absent: ../shared/data ships with the team checkout, not a fresh clone"
-        )
-    return path
 
 
 def _accuracy(pred) -> float:
