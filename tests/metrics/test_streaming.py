@@ -16,6 +16,7 @@ from confide.metrics import (
     CalibrationAccumulator,
     accuracy,
     brier_score,
+    debiased_ece,
     ece,
     log_loss,
     reliability_diagram,
@@ -118,3 +119,11 @@ def test_mismatched_merge_and_batches_are_refused(rng):
         CalibrationAccumulator(3).update(y, p)
     with pytest.raises(ValidationError, match="no samples yet"):
         CalibrationAccumulator(3).compute()
+
+
+def test_debiased_ece_streams_with_uniform_bins(rng):
+    y, p = make_multiclass(rng, n=20000, k=3)
+    acc = CalibrationAccumulator(3).update(y[:7000], p[:7000]).update(y[7000:], p[7000:])
+    for kind in ("top_label", "classwise"):
+        expected = debiased_ece(y, p, kind=kind, binning="uniform", squared=True)
+        assert acc.debiased_ece(kind=kind, squared=True) == pytest.approx(expected, rel=1e-9)

@@ -23,7 +23,15 @@ from confide.metrics._binning import BinStats, assign_bins, bin_edges, bin_sums,
 from confide.metrics._inputs import Classification, check_classification, top_label
 from confide.metrics._kernels import top_label_bin_sums
 
-__all__ = ["ace", "binned_stats", "debiased_ece", "ece", "gap_from_stats", "mce"]
+__all__ = [
+    "ace",
+    "binned_stats",
+    "debiased_ece",
+    "debiased_from_stats",
+    "ece",
+    "gap_from_stats",
+    "mce",
+]
 
 KINDS = ("top_label", "binary", "classwise")
 NORMS = ("l1", "l2", "max")
@@ -233,7 +241,11 @@ def debiased_ece(
     Kumar, Liang & Ma (2019), "Verified uncertainty calibration", NeurIPS.
     """
     data = check_classification(y_true, y_prob, sample_weight)
-    stats = binned_stats(data, kind, n_bins, binning)
+    return debiased_from_stats(binned_stats(data, kind, n_bins, binning), squared=squared)
+
+
+def debiased_from_stats(stats: list[BinStats], *, squared: bool = False) -> float:
+    """The debiased L2 estimate of :func:`debiased_ece` from per-bin sums (mean over problems)."""
     values = []
     for s in stats:
         nonempty = s.count > 0
@@ -241,7 +253,7 @@ def debiased_ece(
         if (n < 2).any():
             raise ValidationError(
                 f"debiased_ece needs at least 2 samples in every non-empty bin; {int((n < 2).sum())} "
-                f"bin(s) have fewer with n_bins={n_bins}. Use fewer bins or more data."
+                f"bin(s) have fewer with n_bins={s.n_bins}. Use fewer bins or more data."
             )
         acc = s.sum_target[nonempty] / n
         conf = s.sum_score[nonempty] / n

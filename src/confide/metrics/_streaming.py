@@ -11,7 +11,7 @@ from confide._validation import check_choice, check_positive_int
 from confide.exceptions import ValidationError
 from confide.metrics._accumulator import Accumulator
 from confide.metrics._binning import BinStats, uniform_edges
-from confide.metrics._calibration import NORMS, binned_stats, gap_from_stats
+from confide.metrics._calibration import NORMS, binned_stats, debiased_from_stats, gap_from_stats
 from confide.metrics._inputs import check_classification
 from confide.metrics._proper import _brier, _log_loss
 from confide.metrics._reliability import ReliabilityDiagram
@@ -44,7 +44,10 @@ class CalibrationSummary:
 class CalibrationAccumulator(Accumulator):
     """Accumulate ECE (top-label, binary, classwise; L1, L2, max), Brier, log loss and accuracy.
 
-    Memory is ``O(n_bins x n_classes)`` whatever the number of samples. After updates over any
+    Memory is ``O(n_bins x n_classes)`` whatever the number of samples. Metrics that need the
+    samples themselves (equal-mass bins, ``ace``, ``smooth_ece``, ``ks_calibration_error``,
+    exact AUROC) have no exact fixed-size state and so no accumulator; :class:`BinnedAUROC`
+    gives AUROC within a stated bound. After updates over any
     split of the data, :meth:`compute` equals the one-shot functions with ``binning="uniform"``
     (to float64 rounding of the sums).
 
@@ -125,6 +128,11 @@ class CalibrationAccumulator(Accumulator):
         check_choice(norm, "norm", NORMS)
         self._require_data()
         return float(np.mean([gap_from_stats(s, norm) for s in self._problems(kind)]))
+
+    def debiased_ece(self, *, kind: str = "top_label", squared: bool = False) -> float:
+        """Same as :func:`confide.metrics.debiased_ece` with ``binning="uniform"``."""
+        self._require_data()
+        return debiased_from_stats(self._problems(kind), squared=squared)
 
     def reliability_diagram(self, *, kind: str = "top_label") -> ReliabilityDiagram:
         check_choice(kind, "kind", ("top_label", "binary"))
