@@ -1,0 +1,11 @@
+"""Calibrate: fit a map from a model's scores to calibrated probabilities, save it, apply it.
+
+One class per method, one protocol (:class:`Calibrator`): explicit ``input="logits"|"probs"``,
+``fit(scores, y)``, ``predict_proba(scores)``, fitted attributes with a trailing underscore,
+``save(path)`` and :func:`load` as versioned JSON.
+"""
+
+from confide.calibration._base import Calibrator, NotFittedError, load, registered_methods
+from confide.calibration._temperature import TemperatureScaling
+
+__all__ = ["Calibrator", "NotFittedError", "TemperatureScaling", "load", "registered_methods"]
