@@ -173,3 +173,26 @@ def test_reproduces_published_temperature_scaling(name, published):
     ts = TemperatureScaling().fit(d["val_logits"], d["val_labels"])
     ece = 100 * metrics.ece(d["test_labels"], ts.predict_proba(d["test_logits"]))
     assert ece == pytest.approx(published, abs=0.15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_and_numpy_paths_find_the_same_temperature(rng, dtype, monkeypatch):
+    pytest.importorskip("numba")
+    from confide import _accel
+
+    z, y = _overconfident_logits(rng, n=5000)
+    z = z.astype(dtype)
+    w = rng.random(5000)
+    monkeypatch.setattr(_accel, "NUMBA_MIN_SIZE", 0)
+    monkeypatch.setattr(_accel, "CHUNK_ROWS", 1024)  # several chunks, and the warm start
+    before = _accel.accelerator()
+    try:
+        _accel.set_accelerator("numba")
+        fast = TemperatureScaling().fit(z, y, sample_weight=w)
+        _accel.set_accelerator("numpy")
+        ref = TemperatureScaling().fit(z, y, sample_weight=w)
+    finally:
+        _accel.set_accelerator(before)
+    assert fast.temperature_ == pytest.approx(ref.temperature_, rel=1e-12)
+    assert fast.nll_ == pytest.approx(ref.nll_, rel=1e-12)
+    assert fast.predict_proba(z).dtype == np.float64

@@ -56,6 +56,9 @@ class Calibrator(ABC):
     supports_multiclass: ClassVar[bool] = True
     #: Fewest calibration samples the method can be fitted on.
     min_samples: ClassVar[int] = 2
+    #: Whether ``_fit``/``_predict`` accept float32 logits as they are (the method then casts
+    #: where it computes); otherwise scores arrive as float64.
+    keeps_float32: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -140,7 +143,8 @@ class Calibrator(ABC):
         if self.input == "probs":
             p = check_probabilities(scores, "scores")
             return p.astype(np.float64, copy=False)
-        return as_float_array(scores, "scores", ndim=(1, 2)).astype(np.float64, copy=False)
+        x = as_float_array(scores, "scores", ndim=(1, 2))
+        return x if self.keeps_float32 else x.astype(np.float64, copy=False)
 
     def log_scores(self, x: np.ndarray) -> np.ndarray:
         """Scores in log space: the logits themselves, or ``log p`` (``logit p`` for 1-D).
