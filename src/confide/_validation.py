@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from confide._accel import CHUNK_ROWS, chunk_starts, compiled
+from confide import _accel
+from confide._accel import chunk_starts, compiled
 from confide.exceptions import (
     ConfideTypeError,
     LabelError,
@@ -177,7 +178,9 @@ def check_probabilities(
     kernel = compiled(_py_probability_scan, arr.size, parallel=True)
     if kernel is not None:
         view = np.ascontiguousarray(arr if two_d else arr.reshape(-1, 1))
-        finite, in_range, worst = kernel(view, two_d, chunk_starts(view.shape[0]), CHUNK_ROWS)
+        finite, in_range, worst = kernel(
+            view, two_d, chunk_starts(view.shape[0]), _accel.CHUNK_ROWS
+        )
         if finite and in_range and worst <= tol:
             return arr
     as_float_array(arr, name)  # raises on NaN/inf with the details

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from confide._accel import CHUNK_ROWS, chunk_starts, compiled
+from confide import _accel
+from confide._accel import chunk_starts, compiled
 from confide.calibration._base import Calibrator
 from confide.exceptions import ValidationError
 
@@ -100,7 +101,7 @@ def _derivatives_function(raw: np.ndarray, y: np.ndarray, weights: np.ndarray) -
         starts = chunk_starts(zc.shape[0])
 
         def fused(beta: float) -> tuple[float, float, float, float]:
-            f, g, h, wrong = kernel(beta, zc, yc, wc, starts, CHUNK_ROWS)
+            f, g, h, wrong = kernel(beta, zc, yc, wc, starts, _accel.CHUNK_ROWS)
             return float(f), float(g), float(h), float(wrong)
 
         return fused
@@ -202,9 +203,9 @@ class TemperatureScaling(Calibrator):
                 "harder) calibration data."
             )
         start = 1.0
-        if raw.shape[0] > 4 * CHUNK_ROWS:
+        if raw.shape[0] > 4 * _accel.CHUNK_ROWS:
             # Warm start from a strided subsample: the full-data Newton steps then start close.
-            step = raw.shape[0] // CHUNK_ROWS
+            step = raw.shape[0] // _accel.CHUNK_ROWS
             sub = slice(0, None, step)
             sw = weights[sub] / weights[sub].sum()
             try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from confide._accel import CHUNK_ROWS, chunk_starts, compiled
+from confide import _accel
+from confide._accel import chunk_starts, compiled
 from confide.metrics._binning import assign_bins, bin_sums, edges_in_precision
 from confide.metrics._inputs import top_label
 
@@ -101,14 +102,14 @@ def top_label_bin_sums(
         p = np.ascontiguousarray(prob)
         e = edges_in_precision(edges, p.dtype)
         yy = np.ascontiguousarray(y, dtype=np.intp)
-        count, sconf, scorr = kernel(p, yy, e, starts, CHUNK_ROWS)
+        count, sconf, scorr = kernel(p, yy, e, starts, _accel.CHUNK_ROWS)
         return count, sconf, scorr
     total = np.zeros((3, b))
     for lo in starts:
-        block = prob[lo : lo + CHUNK_ROWS]
+        block = prob[lo : lo + _accel.CHUNK_ROWS]
         conf, pred = top_label(block)
         total += np.stack(
-            bin_sums(assign_bins(conf, edges), conf, pred == y[lo : lo + CHUNK_ROWS], b)
+            bin_sums(assign_bins(conf, edges), conf, pred == y[lo : lo + _accel.CHUNK_ROWS], b)
         )
     return total[0], total[1], total[2]
 
@@ -119,7 +120,7 @@ def brier_sum(prob: np.ndarray, y: np.ndarray) -> float:
     kernel = compiled(_py_brier_rows, prob.size, parallel=True)
     if kernel is not None:
         p = np.ascontiguousarray(prob)
-        return float(kernel(p, np.ascontiguousarray(y, dtype=np.intp), starts, CHUNK_ROWS))
+        return float(kernel(p, np.ascontiguousarray(y, dtype=np.intp), starts, _accel.CHUNK_ROWS))
     sq = np.einsum("ij,ij->i", prob, prob, dtype=np.float64)
     py = np.take_along_axis(prob, y[:, None], axis=1)[:, 0].astype(np.float64)
     return float(np.sum(sq - 2.0 * py + 1.0))
