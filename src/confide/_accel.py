@@ -36,7 +36,7 @@ _MODES = ("auto", "numba", "numpy")
 _mode: str = os.environ.get("CONFIDE_ACCELERATOR", "auto").lower()
 if _mode not in _MODES:  # pragma: no cover - environment misconfiguration
     _mode = "auto"
-_cache: dict[tuple[int, bool], Callable[..., Any]] = {}
+_cache: dict[tuple[int, bool, bool], Callable[..., Any]] = {}
 
 
 def numba_available() -> bool:
@@ -70,17 +70,24 @@ def chunk_starts(n_rows: int) -> Any:
 
 
 def compiled(
-    kernel: Callable[..., Any], size: int, *, parallel: bool = False
+    kernel: Callable[..., Any], size: int, *, parallel: bool = False, fastmath: bool = False
 ) -> Callable[..., Any] | None:
-    """The jitted ``kernel`` if numba should be used for an input of ``size`` elements, else None."""
+    """The jitted ``kernel`` if numba should be used for an input of ``size`` elements, else None.
+
+    ``fastmath`` lets LLVM reorder floating-point sums inside a chunk; use it only for kernels
+    whose result is an optimum (not a sum that must match the NumPy path bit for bit) and whose
+    inputs were checked finite.
+    """
     if _mode == "numpy" or (_mode == "auto" and size < NUMBA_MIN_SIZE) or not numba_available():
         return None
-    key = (id(kernel), parallel)
+    key = (id(kernel), parallel, fastmath)
     if key not in _cache:
         import numba
 
         if parallel and "prange" in kernel.__globals__:
             # Kernels loop over chunks with a module-level ``prange`` that is ``range`` until now.
             kernel.__globals__["prange"] = numba.prange
-        _cache[key] = numba.njit(cache=True, nogil=True, parallel=parallel)(kernel)
+        _cache[key] = numba.njit(cache=True, nogil=True, parallel=parallel, fastmath=fastmath)(
+            kernel
+        )
     return _cache[key]

@@ -67,7 +67,7 @@ def _py_nll_derivatives(
             s2 = 0.0
             for j in range(k):
                 d = np.float64(z[i, j]) - m
-                e = np.exp(beta * d)
+                e = np.exp(beta * d) if beta != 0.0 else 1.0
                 s0 += e
                 s1 += e * d
                 s2 += e * d * d
@@ -93,7 +93,7 @@ Derivatives = Callable[[float], tuple[float, float, float, float]]
 
 def _derivatives_function(raw: np.ndarray, y: np.ndarray, weights: np.ndarray) -> Derivatives:
     """``β -> (NLL, dNLL/dβ, d²NLL/dβ²)`` on these data: the fused kernel or the NumPy path."""
-    kernel = compiled(_py_nll_derivatives, raw.size, parallel=True)
+    kernel = compiled(_py_nll_derivatives, raw.size, parallel=True, fastmath=True)
     if kernel is not None:
         zc = np.ascontiguousarray(raw)
         yc = np.ascontiguousarray(y, dtype=np.intp)
@@ -110,29 +110,34 @@ def _derivatives_function(raw: np.ndarray, y: np.ndarray, weights: np.ndarray) -
     return lambda beta: _nll_derivatives(beta, z, zy, weights)
 
 
-def _newton(derivs: Derivatives, beta: float, tol: float, max_iter: int) -> tuple[float, int]:
-    """Safeguarded Newton on the convex NLL(β), β > 0: returns (β*, iterations).
+def _newton(
+    derivs: Derivatives, beta: float, tol: float, max_iter: int
+) -> tuple[float, int, float]:
+    """Safeguarded Newton on the convex NLL(β), β > 0: returns (β*, iterations, NLL(β*)).
+
+    The NLL returned is the one of the last evaluation, at most one step below the tolerance
+    away from β*, so it is exact to that step squared.
 
     Keeps a bracket ``[lo, hi]`` where the derivative changes sign (``hi`` is infinite until
     a positive derivative is seen) and bisects, or doubles, when a Newton step leaves it.
     """
     lo, hi = 0.0, np.inf
     for n_iter in range(1, max_iter + 1):
-        _, g, h, _ = derivs(beta)
+        f, g, h, _ = derivs(beta)
         if g < 0:
             lo = beta
         else:
             hi = beta
         newton_step = g / h if h > 0 else -np.inf
         if abs(newton_step) <= tol * beta:  # the Newton step is below the tolerance: done
-            return beta - newton_step, n_iter
+            return beta - newton_step, n_iter, f
         candidate = beta - newton_step
         if not (lo < candidate < hi):
             candidate = 2.0 * beta if hi == np.inf else 0.5 * (lo + hi)
         if candidate > 1e300:  # pragma: no cover - excluded by the checks in fit
             raise ValidationError("temperature scaling found no optimum (T below 1e-300).")
-        if abs(candidate - beta) <= tol * beta or hi - lo <= tol * beta:
-            return candidate, n_iter
+        if hi - lo <= tol * beta:
+            return candidate, n_iter, derivs(candidate)[0]
         beta = candidate
     raise ValidationError(
         f"temperature scaling did not converge in {max_iter} iterations (bracket [{lo!r}, {hi!r}] "
@@ -209,15 +214,15 @@ class TemperatureScaling(Calibrator):
             sub = slice(0, None, step)
             sw = weights[sub] / weights[sub].sum()
             try:
-                start, _ = _newton(
+                start, _, _ = _newton(
                     _derivatives_function(raw[sub], y[sub], sw), 1.0, 1e-6, self.max_iter
                 )
             except ValidationError:
                 start = 1.0
-        beta, n_iter = _newton(derivs, start, self.tol, self.max_iter)
+        beta, n_iter, nll = _newton(derivs, start, self.tol, self.max_iter)
         self.n_iter_ = n_iter
         self.temperature_ = 1.0 / beta
-        self.nll_ = derivs(beta)[0]
+        self.nll_ = nll
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         z = self.log_scores(x).astype(np.float64) / self.temperature_
