@@ -6,6 +6,19 @@ One class per method, one protocol (:class:`Calibrator`): explicit ``input="logi
 """
 
 from confide.calibration._base import Calibrator, NotFittedError, load, registered_methods
+from confide.calibration._dirichlet import DirichletCalibration
+from confide.calibration._ensemble_ts import EnsembleTemperatureScaling
 from confide.calibration._temperature import TemperatureScaling
+from confide.calibration._vector import MatrixScaling, VectorScaling
 
-__all__ = ["Calibrator", "NotFittedError", "TemperatureScaling", "load", "registered_methods"]
+__all__ = [
+    "Calibrator",
+    "DirichletCalibration",
+    "EnsembleTemperatureScaling",
+    "MatrixScaling",
+    "NotFittedError",
+    "TemperatureScaling",
+    "VectorScaling",
+    "load",
+    "registered_methods",
+]
