@@ -6,17 +6,27 @@ One class per method, one protocol (:class:`Calibrator`): explicit ``input="logi
 """
 
 from confide.calibration._base import Calibrator, NotFittedError, load, registered_methods
+from confide.calibration._beta import BetaCalibration
 from confide.calibration._dirichlet import DirichletCalibration
 from confide.calibration._ensemble_ts import EnsembleTemperatureScaling
+from confide.calibration._histogram import HistogramBinning
+from confide.calibration._isotonic import IsotonicCalibration
+from confide.calibration._platt import PlattScaling
+from confide.calibration._scaling_binning import ScalingBinning
 from confide.calibration._temperature import TemperatureScaling
 from confide.calibration._vector import MatrixScaling, VectorScaling
 
 __all__ = [
+    "BetaCalibration",
     "Calibrator",
     "DirichletCalibration",
     "EnsembleTemperatureScaling",
+    "HistogramBinning",
+    "IsotonicCalibration",
     "MatrixScaling",
     "NotFittedError",
+    "PlattScaling",
+    "ScalingBinning",
     "TemperatureScaling",
     "VectorScaling",
     "load",
