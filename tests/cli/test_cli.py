@@ -70,10 +70,16 @@ def test_missing_file(tmp_path):
     assert "nope.csv" in result.stderr
 
 
-def test_demo_runs_end_to_end(tmp_path):
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--json"])
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    result = runner.invoke(app, ["demo", "--out", str(folder), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    return folder, json.loads(result.stdout)
+
+
+def test_demo_runs_end_to_end(demo_run):
+    folder, data = demo_run
     names = [s["dataset"]["name"] for s in data["steps"]]
     assert names == ["cifar10_vgg16_test", "cifar10_lt_densenet40_test"]
     vgg, densenet = (s["report"]["metrics"] for s in data["steps"])
@@ -81,7 +87,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert vgg["ece"]["value"] == pytest.approx(0.0398, abs=5e-5)
     assert densenet["ece"]["value"] == pytest.approx(0.2108, abs=5e-5)
     for step in data["steps"]:
-        assert (tmp_path / "demo").joinpath(step["html"].split("/")[-1]).exists()
+        assert folder.joinpath(step["html"].split("/")[-1]).exists()
 
 
 def test_version():
@@ -89,3 +95,50 @@ def test_version():
 
     result = runner.invoke(app, ["version"])
     assert result.stdout.strip() == __version__
+
+
+def test_demo_calibration_step(demo_run):
+    step = demo_run[1]["calibration"]
+    assert step["temperature"] == pytest.approx(3.090, abs=5e-4)  # shared/data README: T=3.090
+    assert step["test_ece_after"] == pytest.approx(0.0610, abs=5e-4)
+    assert step["test_ece_before"] > 3 * step["test_ece_after"]
+    from confide.calibration import load
+
+    assert load(step["calibrator"]).temperature_ == step["temperature"]
+
+
+@pytest.mark.parametrize("method", ["temperature", "dirichlet", "isotonic"])
+def test_calibrate_then_apply(tmp_path, rng, method):
+    z = rng.normal(size=(600, 3)) * 4
+    q = np.exp(z / 4 - (z / 4).max(1, keepdims=True))
+    q /= q.sum(1, keepdims=True)
+    y = (q.cumsum(1) > rng.random((600, 1))).argmax(1)
+    val, test = tmp_path / "val.npz", tmp_path / "test.npz"
+    write_predictions(val, y[:300], logits=z[:300])
+    write_predictions(test, y[300:], logits=z[300:])
+    cal = tmp_path / "cal.json"
+    result = runner.invoke(
+        app, ["calibrate", str(val), "--method", method, "--out", str(cal), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["input"] == "logits"
+    assert summary["after (same data)"]["nll"] < summary["before"]["nll"]
+    out = tmp_path / "calibrated.npz"
+    result = runner.invoke(app, ["apply", str(cal), str(test), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    from confide.calibration import load
+    from confide.io import read_predictions
+
+    got = read_predictions(out)
+    np.testing.assert_allclose(got.probs, load(cal).predict_proba(z[300:]), rtol=1e-12)
+    np.testing.assert_array_equal(got.y_true, y[300:])
+
+
+def test_calibrate_unknown_method_is_named(tmp_path, predictions_file):
+    path, _, _ = predictions_file
+    result = runner.invoke(
+        app, ["calibrate", str(path), "--method", "magic", "--out", str(tmp_path / "c.json")]
+    )
+    assert result.exit_code == 2
+    assert "unknown calibration method 'magic'" in result.stderr

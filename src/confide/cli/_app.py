@@ -76,6 +76,64 @@ def evaluate(
 
 @app.command()
 @handle_errors
+def calibrate(
+    file: Annotated[
+        Path, typer.Argument(help="Validation predictions with labels (CSV, Parquet, NPZ).")
+    ],
+    method: Annotated[
+        str, typer.Option(help="temperature, vector, matrix, dirichlet, platt, isotonic, ...")
+    ] = "temperature",
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Where to save the calibrator (JSON).")
+    ] = Path("calibrator.json"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fit summary as JSON.")] = False,
+    label_col: Annotated[str | None, typer.Option(help="Label column (default: detected).")] = None,
+    logit_key: Annotated[str | None, typer.Option(help="NPZ array of logits.")] = None,
+    prob_key: Annotated[str | None, typer.Option(help="NPZ array of probabilities.")] = None,
+    label_key: Annotated[str | None, typer.Option(help="NPZ array of labels.")] = None,
+) -> None:
+    """Fit a calibrator on FILE and save it as versioned JSON (logits are used when the file has them)."""
+    from confide.cli._calibrate import run_calibrate
+
+    run_calibrate(
+        file,
+        method=method,
+        out_path=out_path,
+        as_json=as_json,
+        read_options={
+            "label_col": label_col,
+            "logit_key": logit_key,
+            "prob_key": prob_key,
+            "label_key": label_key,
+        },
+    )
+
+
+@app.command("apply")
+@handle_errors
+def apply_calibrator(
+    calibrator: Annotated[Path, typer.Argument(help="A calibrator saved by `confide calibrate`.")],
+    file: Annotated[Path, typer.Argument(help="Predictions to calibrate (CSV, Parquet, NPZ).")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Where to write calibrated predictions.")
+    ] = Path("calibrated.parquet"),
+    logit_key: Annotated[str | None, typer.Option(help="NPZ array of logits.")] = None,
+    prob_key: Annotated[str | None, typer.Option(help="NPZ array of probabilities.")] = None,
+    label_key: Annotated[str | None, typer.Option(help="NPZ array of labels.")] = None,
+) -> None:
+    """Apply a saved calibrator to FILE and write the calibrated probabilities."""
+    from confide.cli._calibrate import run_apply
+
+    run_apply(
+        calibrator,
+        file,
+        out_path=out_path,
+        read_options={"logit_key": logit_key, "prob_key": prob_key, "label_key": label_key},
+    )
+
+
+@app.command()
+@handle_errors
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "confide-demo"

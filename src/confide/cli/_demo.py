@@ -1,6 +1,6 @@
 """``confide demo``: an end-to-end tour on real model outputs shipped with confide.
 
-It grows as the library grows: today it scores, measures and reports; calibration,
+It grows as the library grows: today it scores, measures, reports and calibrates;
 decisions and monitoring join as they land.
 """
 
@@ -59,9 +59,41 @@ def run_demo(out_dir: Path, *, as_json: bool = False) -> dict[str, Any]:
                 f"mean confidence {mean_conf:.4f} vs accuracy {report['accuracy']:.4f}: "
                 f"{verdict} by {abs(gap):.4f}; top-label ECE {report['ece']:.4f}. Report: {html}\n"
             )
+    results["calibration"] = _calibration_step(out_dir, as_json=as_json)
     if as_json:
         print_json(results)
     return results
+
+
+def _calibration_step(out_dir: Path, *, as_json: bool) -> dict[str, Any]:
+    """3. Calibrate: temperature scaling fitted on the validation split, judged on the test split."""
+    from confide.calibration import TemperatureScaling
+    from confide.metrics import ece, log_loss
+
+    val, test = load_cifar10_lt_densenet40("val"), load_cifar10_lt_densenet40("test")
+    if val.logits is None or test.logits is None:  # pragma: no cover - the shipped file has both
+        raise RuntimeError("the shipped DenseNet-40 file has no logits")
+    cal = TemperatureScaling().fit(val.logits, val.y_true)
+    path = cal.save(out_dir / "densenet40_temperature.json")
+    calibrated = cal.predict_proba(test.logits)
+    step = {
+        "method": "temperature",
+        "temperature": cal.temperature_,
+        "calibrator": str(path),
+        "test_ece_before": ece(test.y_true, test.probs),
+        "test_ece_after": ece(test.y_true, calibrated),
+        "test_nll_before": log_loss(test.y_true, test.probs),
+        "test_nll_after": log_loss(test.y_true, calibrated),
+    }
+    if not as_json:
+        out.print(
+            f"[bold]calibration[/]: temperature scaling fitted on {val.y_true.shape[0]} validation "
+            f"predictions: T = {cal.temperature_:.4f}. On the test split ECE "
+            f"{step['test_ece_before']:.4f} -> {step['test_ece_after']:.4f}, NLL "
+            f"{step['test_nll_before']:.4f} -> {step['test_nll_after']:.4f} "
+            f"(authors' log: 0.2108 -> 0.0616). Saved: {path}"
+        )
+    return step
 
 
 def _has_matplotlib() -> bool:
