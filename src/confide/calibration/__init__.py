@@ -12,6 +12,7 @@ from confide.calibration._ensemble_ts import EnsembleTemperatureScaling
 from confide.calibration._histogram import HistogramBinning
 from confide.calibration._isotonic import IsotonicCalibration
 from confide.calibration._platt import PlattScaling
+from confide.calibration._regression import GaussianVarianceScaling, IsotonicQuantileRecalibration
 from confide.calibration._scaling_binning import ScalingBinning
 from confide.calibration._temperature import TemperatureScaling
 from confide.calibration._vector import MatrixScaling, VectorScaling
@@ -21,8 +22,10 @@ __all__ = [
     "Calibrator",
     "DirichletCalibration",
     "EnsembleTemperatureScaling",
+    "GaussianVarianceScaling",
     "HistogramBinning",
     "IsotonicCalibration",
+    "IsotonicQuantileRecalibration",
     "MatrixScaling",
     "NotFittedError",
     "PlattScaling",

@@ -24,6 +24,13 @@ from confide.metrics._ranking import (
     roc_auc,
     roc_curve,
 )
+from confide.metrics._regression import (
+    crps_gaussian,
+    gaussian_nll,
+    interval_coverage,
+    interval_width,
+    regression_calibration_error,
+)
 from confide.metrics._reliability import ReliabilityDiagram, reliability_diagram
 from confide.metrics._report import (
     CalibrationReport,
@@ -60,15 +67,20 @@ __all__ = [
     "brier_score",
     "calibration_report",
     "confidence_auroc",
+    "crps_gaussian",
     "debiased_ece",
     "e_aurc",
     "ece",
+    "gaussian_nll",
+    "interval_coverage",
+    "interval_width",
     "ks_calibration_error",
     "log_loss",
     "mce",
     "precision_recall_curve",
     "precision_recall_f1_at",
     "quantile_edges",
+    "regression_calibration_error",
     "reliability_diagram",
     "risk_coverage_curve",
     "roc_auc",
