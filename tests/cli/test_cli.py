@@ -107,7 +107,7 @@ def test_demo_calibration_step(demo_run):
     assert load(step["calibrator"]).temperature_ == step["temperature"]
 
 
-@pytest.mark.parametrize("method", ["temperature", "dirichlet", "isotonic"])
+@pytest.mark.parametrize("method", ["temperature", "dirichlet", "isotonic", "auto"])
 def test_calibrate_then_apply(tmp_path, rng, method):
     z = rng.normal(size=(600, 3)) * 4
     q = np.exp(z / 4 - (z / 4).max(1, keepdims=True))

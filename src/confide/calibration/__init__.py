@@ -14,12 +14,15 @@ from confide.calibration._isotonic import IsotonicCalibration
 from confide.calibration._platt import PlattScaling
 from confide.calibration._regression import GaussianVarianceScaling, IsotonicQuantileRecalibration
 from confide.calibration._scaling_binning import ScalingBinning
+from confide.calibration._select import CalibratorSelection, CandidateScore, select_calibrator
 from confide.calibration._temperature import TemperatureScaling
 from confide.calibration._vector import MatrixScaling, VectorScaling
 
 __all__ = [
     "BetaCalibration",
     "Calibrator",
+    "CalibratorSelection",
+    "CandidateScore",
     "DirichletCalibration",
     "EnsembleTemperatureScaling",
     "GaussianVarianceScaling",
@@ -34,4 +37,5 @@ __all__ = [
     "VectorScaling",
     "load",
     "registered_methods",
+    "select_calibrator",
 ]

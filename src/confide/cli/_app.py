@@ -81,7 +81,10 @@ def calibrate(
         Path, typer.Argument(help="Validation predictions with labels (CSV, Parquet, NPZ).")
     ],
     method: Annotated[
-        str, typer.Option(help="temperature, vector, matrix, dirichlet, platt, isotonic, ...")
+        str,
+        typer.Option(
+            help="temperature, vector, matrix, dirichlet, platt, isotonic, beta, histogram, ... or auto (cross-validated choice)"
+        ),
     ] = "temperature",
     out_path: Annotated[
         Path, typer.Option("--out", help="Where to save the calibrator (JSON).")

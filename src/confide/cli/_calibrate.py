@@ -37,7 +37,15 @@ def run_calibrate(
     preds = read_predictions(file, **{k: v for k, v in read_options.items() if v is not None})
     y = preds.require_labels()
     scores, kind = scores_of(preds)
-    cal = make_calibrator(method, kind).fit(scores, y)
+    selection = None
+    if method == "auto":
+        from confide.calibration import select_calibrator
+
+        err.print("cross-validating every method (5 folds) ...")
+        selection = select_calibrator(scores, y, input=kind)
+        cal, method = selection.best, selection.method
+    else:
+        cal = make_calibrator(method, kind).fit(scores, y)
     cal.save(out_path)
     calibrated = cal.predict_proba(scores)
     summary = {
@@ -53,6 +61,7 @@ def run_calibrate(
             "nll": log_loss(y, calibrated, clip=1e-15),
         },
         "params": cal.to_dict()["payload"]["params"],
+        "selection": selection.to_dict() if selection is not None else None,
     }
     if as_json:
         print_json(summary)
