@@ -68,3 +68,29 @@ def fmt_bytes(b: float | None) -> str:
     if b is None:
         return "—"
     return f"{b / 2**20:.0f} MiB"
+
+
+def publish(
+    name: str, results: dict, text: str, *, heading: str = "", write_readme: bool = True
+) -> None:
+    """Print ``text``; unless this is a smoke run, save ``results`` as ``results/<name>.json`` and
+    put ``text`` between the ``<name>`` markers of ``bench/README.md`` (appended under
+    ``heading`` the first time)."""
+    import re
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    print(text)
+    if not write_readme:  # a smoke run: print only, keep the published figures
+        return
+    (here / "results").mkdir(exist_ok=True)
+    (here / "results" / f"{name}.json").write_text(json.dumps(results, indent=2))
+    readme = here / "README.md"
+    body = readme.read_text() if readme.exists() else ""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n_Run {results.get('started', '')} on {results.get('machine', '')}_\n\n{text}\n{end}"
+    if start in body:
+        body = re.sub(re.escape(start) + ".*" + re.escape(end), lambda _: block, body, flags=re.S)
+    else:
+        body += f"\n{heading}\n\n{block}\n" if heading else f"\n{block}\n"
+    readme.write_text(body)

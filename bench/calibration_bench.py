@@ -15,15 +15,13 @@ here), or the mean calibrated probability for isotonic regression.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import measure
+from _harness import measure, publish
 from metrics_bench import table
 
 HERE = Path(__file__).resolve().parent
@@ -118,24 +116,13 @@ def main() -> None:
                 print(f"    failed: {group[label]['error'][-300:]}", file=sys.stderr)
         results[title] = group
         md += [f"### {title}", "", *table(group, ref, "time / confide"), ""]
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "calibration.json").write_text(json.dumps(results, indent=2))
-    text = "\n".join(md)
-    print(text)
-    if not args.no_write:
-        readme = HERE / "README.md"
-        body = readme.read_text()
-        block = f"<!-- calibration-bench:start -->\n_Run {results['started']} on {results['machine']}_\n\n{text}\n<!-- calibration-bench:end -->"
-        if "<!-- calibration-bench:start -->" in body:
-            body = re.sub(
-                r"<!-- calibration-bench:start -->.*<!-- calibration-bench:end -->",
-                lambda _: block,
-                body,
-                flags=re.S,
-            )
-        else:
-            body += "\n## Calibration\n\n" + block + "\n"
-        readme.write_text(body)
+    publish(
+        "calibration-bench",
+        results,
+        "\n".join(md),
+        heading="## Calibration",
+        write_readme=not getattr(args, "no_write", False),
+    )
 
 
 if __name__ == "__main__":

@@ -15,14 +15,14 @@ numbers into ``bench/results/calibration_compare.json``.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import publish
 from confide.calibration import registered_methods
 from confide.calibration._base import _REGISTRY
 from confide.metrics import accuracy, brier_score, ece, log_loss
@@ -96,25 +96,13 @@ def main() -> None:
         name = f"netcal {f.stem} (probs; fit: random half, score: other half)"
         results[name] = compare(name, p[a], y[a], p[b], y[b], p[b], "probs")
         md += markdown(name, results[name])
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "calibration_compare.json").write_text(json.dumps(results, indent=2))
-    text = "\n".join(md)
-    print(text)
-    readme = HERE / "README.md"
-    body = readme.read_text()
-    block = f"<!-- calibration-compare:start -->\n_Run {time.ctime()}_\n\n{text}\n<!-- calibration-compare:end -->"
-    if "<!-- calibration-compare:start -->" in body:
-        body = re.sub(
-            r"<!-- calibration-compare:start -->.*<!-- calibration-compare:end -->",
-            lambda _: block,
-            body,
-            flags=re.S,
-        )
-    else:
-        body += (
-            "\n## Calibrators compared on real data (`calibration_compare.py`)\n\n" + block + "\n"
-        )
-    readme.write_text(body)
+    results["started"] = time.ctime()
+    publish(
+        "calibration-compare",
+        results,
+        "\n".join(md),
+        heading="## Calibrators compared on real data (`calibration_compare.py`)",
+    )
 
 
 if __name__ == "__main__":

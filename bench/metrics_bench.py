@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import fmt_bytes, fmt_seconds, measure
+from _harness import fmt_bytes, fmt_seconds, measure, publish
 
 HERE = Path(__file__).resolve().parent
 K = 10
@@ -247,24 +246,13 @@ def main() -> None:
             ]
             md += [f"| {n:,} | {fmt_bytes(b)} |" for n, b in st["rss"]]
             md.append("")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "metrics.json").write_text(json.dumps(results, indent=2))
-    text = "\n".join(md)
-    print(text)
-    if not args.no_write:
-        readme = HERE / "README.md"
-        body = readme.read_text() if readme.exists() else ""
-        block = f"<!-- metrics-bench:start -->\n_Run {results['started']} on {results['machine']}_\n\n{text}\n<!-- metrics-bench:end -->"
-        if "<!-- metrics-bench:start -->" in body:
-            body = re.sub(
-                r"<!-- metrics-bench:start -->.*<!-- metrics-bench:end -->",
-                lambda _: block,
-                body,
-                flags=re.S,
-            )
-        else:
-            body += "\n" + block + "\n"
-        readme.write_text(body)
+    publish(
+        "metrics-bench",
+        results,
+        "\n".join(md),
+        heading="",
+        write_readme=not getattr(args, "no_write", False),
+    )
 
 
 if __name__ == "__main__":
