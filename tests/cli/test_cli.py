@@ -142,3 +142,52 @@ def test_calibrate_unknown_method_is_named(tmp_path, predictions_file):
     )
     assert result.exit_code == 2
     assert "unknown calibration method 'magic'" in result.stderr
+
+
+def test_compare_fits_on_val_and_scores_on_test(tmp_path, rng):
+    z = rng.normal(size=(1200, 3)) * 4
+    q = np.exp(z / 4 - (z / 4).max(1, keepdims=True))
+    q /= q.sum(1, keepdims=True)
+    y = (q.cumsum(1) > rng.random((1200, 1))).argmax(1)
+    val, test = tmp_path / "val.npz", tmp_path / "test.npz"
+    write_predictions(val, y[:600], logits=z[:600])
+    write_predictions(test, y[600:], logits=z[600:])
+    html_path = tmp_path / "compare.html"
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(val),
+            str(test),
+            "--methods",
+            "temperature,isotonic",
+            "--n-resamples",
+            "20",
+            "--json",
+            "--report",
+            str(html_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["methods"]
+    assert list(rows) == ["uncalibrated", "temperature", "isotonic"]
+    from confide.calibration import TemperatureScaling
+    from confide.metrics import ece
+
+    expected = ece(y[600:], TemperatureScaling().fit(z[:600], y[:600]).predict_proba(z[600:]))
+    assert rows["temperature"]["ece"]["value"] == pytest.approx(expected, rel=1e-12)
+    assert rows["temperature"]["nll"]["value"] < rows["uncalibrated"]["nll"]["value"]
+    for row in rows.values():
+        assert row["ece"]["low"] <= row["ece"]["high"]
+    page = html_path.read_text()
+    assert "Reliability after temperature" in page and "Reliability after isotonic" in page
+    assert "<script" not in page
+
+
+def test_compare_rejects_mixed_score_kinds(tmp_path, rng, predictions_file):
+    path, y, p = predictions_file
+    logits = tmp_path / "logits.npz"
+    write_predictions(logits, y, logits=np.log(p))
+    result = runner.invoke(app, ["compare", str(path), str(logits)])
+    assert result.exit_code == 2
+    assert "compare like with like" in result.stderr

@@ -137,6 +137,41 @@ def apply_calibrator(
 
 @app.command()
 @handle_errors
+def compare(
+    val: Annotated[
+        Path,
+        typer.Argument(help="Validation predictions with labels: the calibrators are fitted here."),
+    ],
+    test: Annotated[
+        Path, typer.Argument(help="Test predictions with labels: every method is scored here.")
+    ],
+    methods: Annotated[
+        str | None, typer.Option(help="Comma-separated methods (default: all that apply).")
+    ] = None,
+    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write an HTML report with a reliability diagram per method."),
+    ] = None,
+) -> None:
+    """Fit every calibrator on VAL and compare ECE, NLL, Brier and accuracy on TEST, with CIs."""
+    from confide.cli._compare import run_compare
+
+    run_compare(
+        val,
+        test,
+        methods=[m.strip() for m in methods.split(",")] if methods else None,
+        n_resamples=n_resamples,
+        seed=seed,
+        as_json=as_json,
+        report=report,
+    )
+
+
+@app.command()
+@handle_errors
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "confide-demo"
