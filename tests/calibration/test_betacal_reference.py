@@ -18,7 +18,9 @@ def _compare(s, y):
     theirs = ref.predict(s)
     ours = BetaCalibration(input="probs").fit(s, y).predict_proba(s)
     assert log_loss(y, ours) <= log_loss(y, theirs) + 1e-10
-    np.testing.assert_allclose(ours, theirs, atol=1e-3)
+    # betacal fits with scikit-learn's lbfgs at its default tolerance, so its map stops a little
+    # short of the optimum that confide's Newton solve reaches (the NLL check above).
+    np.testing.assert_allclose(ours, theirs, atol=5e-3)
 
 
 def test_synthetic_miscalibrated_scores(rng):
