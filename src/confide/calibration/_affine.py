@@ -137,13 +137,14 @@ class _AffineSoftmax(Calibrator):
     def _penalty(self, scale: np.ndarray, bias: np.ndarray) -> tuple[float, np.ndarray]:
         """Regularisation term and its gradient in the parameter vector."""
 
-    @abstractmethod
     def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
         """The fitted (scale, bias)."""
+        return self.weights_, self.bias_
 
-    @abstractmethod
     def _store(self, scale: np.ndarray, bias: np.ndarray) -> None:
-        """Set the fitted attributes."""
+        """Set the fitted attributes ``weights_`` and ``bias_``."""
+        self.weights_ = scale
+        self.bias_ = bias
 
     # -- the shared fit ----------------------------------------------------------------------
     def objective(
@@ -250,8 +251,14 @@ class _AffineSoftmax(Calibrator):
         p /= p.sum(axis=1, keepdims=True)
         return p[:, 1].copy() if x.ndim == 1 else p
 
-    def _common_params(self) -> dict[str, Any]:
-        return {"objective": self.objective_, "nll": self.nll_, "n_iter": self.n_iter_}
+    def _params(self) -> dict[str, Any]:
+        return {
+            "weights": self.weights_.tolist(),
+            "bias": self.bias_.tolist(),
+            "objective": self.objective_,
+            "nll": self.nll_,
+            "n_iter": self.n_iter_,
+        }
 
     def _set_common(self, params: dict[str, Any]) -> None:
         self.objective_ = float(params["objective"])
@@ -293,20 +300,6 @@ class _FullAffine(_AffineSoftmax):
     def _penalty(self, scale: np.ndarray, bias: np.ndarray) -> tuple[float, np.ndarray]:
         r, gw, gb = odir_penalty(scale, bias, self.reg_lambda, self.reg_mu)
         return r, np.concatenate([gw.ravel(), gb])
-
-    def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.weights_, self.bias_
-
-    def _store(self, scale: np.ndarray, bias: np.ndarray) -> None:
-        self.weights_ = scale
-        self.bias_ = bias
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "weights": self.weights_.tolist(),
-            "bias": self.bias_.tolist(),
-            **self._common_params(),
-        }
 
     def _set_params(self, params: dict[str, Any]) -> None:
         self.weights_, self.bias_ = _check_matrix(params, self.n_classes_)

@@ -91,20 +91,6 @@ class VectorScaling(_AffineSoftmax):
         r = c * (float(np.dot(d, d)) + float(np.dot(bias, bias)))
         return r, 2.0 * c * np.concatenate([d, bias])
 
-    def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.weights_, self.bias_
-
-    def _store(self, scale: np.ndarray, bias: np.ndarray) -> None:
-        self.weights_ = scale
-        self.bias_ = bias
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "weights": self.weights_.tolist(),
-            "bias": self.bias_.tolist(),
-            **self._common_params(),
-        }
-
     def _set_params(self, params: dict[str, Any]) -> None:
         k = self.n_classes_
         w = np.asarray(params["weights"], dtype=np.float64)
