@@ -13,6 +13,7 @@ __all__ = [
     "LabelError",
     "MissingDependencyError",
     "NonFiniteError",
+    "NotFittedError",
     "ProbabilityError",
     "SchemaError",
     "ShapeError",
@@ -42,6 +43,10 @@ class ProbabilityError(ValidationError):
 
 class LabelError(ValidationError):
     """A label that is not one of the classes, or a label array of the wrong kind."""
+
+
+class NotFittedError(ValidationError):
+    """An estimator (calibrator, conformal predictor, monitor) was used before ``fit``."""
 
 
 class SchemaError(ValidationError):

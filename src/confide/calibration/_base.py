@@ -30,16 +30,12 @@ from confide._validation import (
     check_probabilities,
     check_sample_weight,
 )
-from confide.exceptions import LabelError, SchemaError, ShapeError, ValidationError
+from confide.exceptions import LabelError, NotFittedError, SchemaError, ShapeError, ValidationError
 
 __all__ = ["Calibrator", "NotFittedError", "load", "registered_methods"]
 
 DOCUMENT_KIND = "calibrator"
 _REGISTRY: dict[str, type[Calibrator]] = {}
-
-
-class NotFittedError(ValidationError):
-    """``predict_proba`` (or ``save``) was called before ``fit``."""
 
 
 def registered_methods() -> tuple[str, ...]:
