@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from confide._validation import check_positive_int
+from confide._validation import check_choice, check_positive_int
 from confide.calibration._base import Calibrator
 from confide.calibration._platt import (
     check_vector,
@@ -15,6 +15,7 @@ from confide.calibration._platt import (
     finish,
     fit_platt,
     n_columns,
+    ovr_log_pair,
     ovr_logits,
     targets,
 )
@@ -38,8 +39,15 @@ class ScalingBinning(Calibrator):
     Repeated quantile edges (ties in ``g``) give empty bins that no score can reach; they
     store their edge value.
 
-    Multiclass ``(n, k)`` scores are calibrated one-vs-rest (same split for every class) and the
-    rows renormalised to sum to 1, so multiclass rows can take more than ``n_bins`` values.
+    Multiclass ``(n, k)`` scores, ``multiclass="top_label"`` (default): the confidence of the
+    predicted class (``argmax``, ties to the lowest index) is calibrated against correctness, as
+    in Kumar et al.'s top-label calibrator; the predicted class gets the binned confidence
+    ``c`` and the other classes share ``1 − c`` in proportion to their original probabilities.
+    The predicted class stays the argmax unless ``c`` falls below such a share (only when ``c``
+    is below ``p_2 (1 − c) / (1 − p_max)``; rare, as ``c`` tracks accuracy). With
+    ``multiclass="marginal"`` every class is calibrated one-vs-rest (same split for every
+    class) and the rows renormalised; its binned values tie across classes, and at many classes
+    (100 on CIFAR-100) the argmax of tied rows — the lowest index — costs much accuracy.
 
     Attributes
     ----------
@@ -67,8 +75,10 @@ class ScalingBinning(Calibrator):
         target_smoothing: bool = False,
         tol: float = 1e-12,
         max_iter: int = 100,
+        multiclass: str = "top_label",
     ) -> None:
         super().__init__(input=input)
+        self.multiclass = check_choice(multiclass, "multiclass", ("top_label", "marginal"))
         self.n_bins = check_positive_int(n_bins, "n_bins")
         self.seed = check_positive_int(seed, "seed", minimum=0)
         self.target_smoothing = bool(target_smoothing)
@@ -83,7 +93,23 @@ class ScalingBinning(Calibrator):
             "target_smoothing": self.target_smoothing,
             "tol": self.tol,
             "max_iter": self.max_iter,
+            "multiclass": self.multiclass,
         }
+
+    def _top_label(self, x: np.ndarray) -> bool:
+        return x.ndim == 2 and self.multiclass == "top_label"
+
+    def _columns(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Scores in logit space, one column per calibrated score, and the predicted class."""
+        if not self._top_label(x):
+            return columns(ovr_logits(self, x)), None
+        s = ovr_logits(self, x)
+        pred = np.argmax(s, axis=1)
+        top = s[np.arange(s.shape[0]), pred]
+        return np.clip(top, -1e300, 1e300)[:, None], pred
+
+    def _n_columns(self) -> int:
+        return 1 if self.multiclass == "top_label" else n_columns(self)
 
     def _fit(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> None:
         n, b = x.shape[0], self.n_bins
@@ -94,9 +120,13 @@ class ScalingBinning(Calibrator):
             )
         perm = np.random.default_rng(self.seed).permutation(n)
         first, second = perm[: n // 2], perm[n // 2 :]
-        s = columns(ovr_logits(self, x))
+        s, pred = self._columns(x)
         m = s.shape[1]
-        t = targets(y, x.ndim == 1, m)
+        t = (
+            (pred == y)[:, None].astype(np.float64)
+            if pred is not None
+            else targets(y, x.ndim == 1, m)
+        )
         w1 = None if w is None else w[first]
         w2 = None if w is None else w[second]
         if w1 is not None and not w1.sum() > 0:
@@ -130,11 +160,14 @@ class ScalingBinning(Calibrator):
         self.a_, self.b_, self.edges_, self.bin_values_ = a, c, edges, values
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        g = expit(columns(ovr_logits(self, x)) * self.a_ + self.b_)
+        s, pred = self._columns(x)
+        g = expit(s * self.a_ + self.b_)
         q = np.empty_like(g)
         for j in range(g.shape[1]):
             q[:, j] = self.bin_values_[j][assign_bins(g[:, j], self.edges_[j])]
-        return finish(q, self.binary_)
+        if pred is None:
+            return finish(q, self.binary_)
+        return _complete_rows(np.exp(ovr_log_pair(self, x)[0]), pred, q[:, 0])
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -145,7 +178,7 @@ class ScalingBinning(Calibrator):
         }
 
     def _set_params(self, params: dict[str, Any]) -> None:
-        m, b = n_columns(self), self.n_bins
+        m, b = (1 if self.binary_ else self._n_columns()), self.n_bins
         self.a_, self.b_ = check_vector(params, "a", m), check_vector(params, "b", m)
         edges = np.asarray(params["edges"], dtype=np.float64)
         values = np.asarray(params["bin_values"], dtype=np.float64)
@@ -159,3 +192,19 @@ class ScalingBinning(Calibrator):
         if np.any(np.diff(edges, axis=1) < 0) or np.any((values < 0) | (values > 1)):
             raise ValueError("edges must not decrease and bin values must lie in [0, 1]")
         self.edges_, self.bin_values_ = edges, values
+
+
+def _complete_rows(p: np.ndarray, pred: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Rows with ``c`` at the predicted class and ``1 − c`` shared as the other classes' ``p``."""
+    n, k = p.shape
+    rows = np.arange(n)
+    rest = p.copy()
+    rest[rows, pred] = 0.0
+    total = rest.sum(axis=1)
+    share = np.where(
+        (total > 0)[:, None], rest / np.where(total > 0, total, 1.0)[:, None], 1.0 / (k - 1)
+    )
+    share[rows, pred] = 0.0
+    out: np.ndarray = share * (1.0 - c)[:, None]
+    out[rows, pred] = c
+    return out

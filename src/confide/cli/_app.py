@@ -190,3 +190,13 @@ def demo(
 def _root() -> None:
     """confide: score, measure, calibrate, decide, monitor."""
     _ = err
+
+
+def _register_commands() -> None:
+    """Commands that live beside their own code (each module's ``register(app)``)."""
+    from confide.cli._policy import register as register_policy
+
+    register_policy(app)
+
+
+_register_commands()

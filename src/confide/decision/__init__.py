@@ -6,6 +6,9 @@
 - Conformal prediction: :class:`ConformalClassifier` (LAC, APS, RAPS, top-k, margin; Mondrian),
   :class:`SplitConformalRegressor`, :class:`ConformalizedQuantileRegressor`,
   :class:`AdaptiveConformalInference` for streams under drift.
+- Policies as data: :class:`ThresholdPolicy`, :class:`ThreeWayPolicy` (review budget),
+  :class:`CascadePolicy`; ``decide`` gives accept / review / reject / fallback with reasons;
+  :func:`evaluate_policy`; saved as versioned JSON (:func:`load_policy`).
 """
 
 from confide.decision._adaptive_conformal import AdaptiveConformalInference, AdaptiveConformalRun
@@ -35,6 +38,19 @@ from confide.decision._conformal_scores import (
     raps_scores,
     top_k_scores,
 )
+from confide.decision._policy import (
+    ACTIONS,
+    CascadeGuarantee,
+    CascadePolicy,
+    Decisions,
+    Policy,
+    PolicyEvaluation,
+    ReviewBudgetError,
+    ThreeWayPolicy,
+    ThresholdPolicy,
+    evaluate_policy,
+    load_policy,
+)
 from confide.decision._thresholds import (
     CostThresholds,
     CoverageThreshold,
@@ -52,28 +68,39 @@ from confide.decision._thresholds import (
 from confide.exceptions import NotFittedError
 
 __all__ = [
+    "ACTIONS",
     "AdaptiveConformalInference",
     "AdaptiveConformalRun",
+    "CascadeGuarantee",
+    "CascadePolicy",
     "ConformalClassifier",
     "ConformalizedQuantileRegressor",
     "CostThresholds",
     "CoverageThreshold",
+    "Decisions",
     "ErrorThreshold",
     "InfeasibleTargetError",
     "InsufficientSamplesError",
     "NotFittedError",
     "OperatingPoint",
+    "Policy",
+    "PolicyEvaluation",
     "ProportionInterval",
+    "ReviewBudgetError",
     "SetEvaluation",
     "SplitConformalRegressor",
+    "ThreeWayPolicy",
+    "ThresholdPolicy",
     "aps_scores",
     "binomial_p_value",
     "clopper_pearson_interval",
     "clopper_pearson_lower",
     "clopper_pearson_upper",
     "conformal_quantile",
+    "evaluate_policy",
     "evaluate_sets",
     "lac_scores",
+    "load_policy",
     "margin_scores",
     "min_calibration_size",
     "min_samples_for_zero_errors",
