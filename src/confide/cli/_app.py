@@ -194,9 +194,11 @@ def _root() -> None:
 
 def _register_commands() -> None:
     """Commands that live beside their own code (each module's ``register(app)``)."""
+    from confide.cli._monitor import register as register_monitor
     from confide.cli._policy import register as register_policy
 
     register_policy(app)
+    register_monitor(app)
 
 
 _register_commands()

@@ -1,7 +1,8 @@
 """``confide demo``: an end-to-end tour on real model outputs shipped with confide.
 
-It grows as the library grows: today it scores, measures, reports and calibrates;
-decisions and monitoring join as they land.
+Score, measure and report; calibrate (temperature scaling); decide (a certified accept /
+review policy and conformal sets); monitor (a stream whose class prior shifts, with drift
+tests, label-free accuracy and alerts).
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def run_demo(out_dir: Path, *, as_json: bool = False) -> dict[str, Any]:
             )
     results["calibration"] = _calibration_step(out_dir, as_json=as_json)
     results["decision"] = _decision_step(out_dir, as_json=as_json)
+    from confide.cli._monitor import monitor_demo
+
+    results["monitoring"] = monitor_demo(out_dir, as_json=as_json)
     if as_json:
         print_json(results)
     return results

@@ -14,7 +14,13 @@ import numpy as np
 
 from confide.scores import softmax
 
-__all__ = ["Dataset", "load_cifar10_lt_densenet40", "load_cifar10_vgg16"]
+__all__ = [
+    "Dataset",
+    "MonitorStream",
+    "load_cifar10_lt_densenet40",
+    "load_cifar10_vgg16",
+    "monitor_demo_stream",
+]
 
 
 @dataclass(frozen=True)
@@ -76,3 +82,6 @@ def load_cifar10_lt_densenet40(split: str = "test") -> Dataset:
         source="SeungjinJung/SCTL (Jung et al., ICML 2023)",
         license="MIT",
     )
+
+
+from confide.datasets._stream import MonitorStream, monitor_demo_stream  # noqa: E402

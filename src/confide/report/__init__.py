@@ -8,7 +8,18 @@
   imported only when drawing.
 """
 
+from confide.report._decision import ReportSection, decision_section
 from confide.report._display import ReliabilityDisplay, save_reliability_png
 from confide.report._html import render_html, write_html
+from confide.report._timeline import timeline_section, write_monitor_report
 
-__all__ = ["ReliabilityDisplay", "render_html", "save_reliability_png", "write_html"]
+__all__ = [
+    "ReliabilityDisplay",
+    "ReportSection",
+    "decision_section",
+    "render_html",
+    "save_reliability_png",
+    "timeline_section",
+    "write_html",
+    "write_monitor_report",
+]
