@@ -38,7 +38,7 @@ from confide.monitor._window_perm import (
     permutation_min_pvalue,
     permutation_pvalue,
 )
-from confide.monitor._window_ranks import Pooled, pool, wasserstein_sorted
+from confide.monitor._window_ranks import Pooled, pool, rank_test_result, wasserstein_sorted
 
 __all__ = [
     "ks_min_pvalue",
@@ -146,19 +146,7 @@ def ks_from_pooled(
     else:
         p = ks_asymptotic_pvalue(d, n, m)
         threshold = ks_asymptotic_critical(alpha, n, m)
-    return DriftTestResult(
-        test="ks",
-        statistic=float(d),
-        p_value=float(p),
-        threshold=threshold,
-        effect_size=pooled.wasserstein(),
-        drifted=bool(p <= alpha),
-        n_reference=n,
-        n_current=m,
-        alpha=alpha,
-        method=mode,
-        details=details,
-    )
+    return rank_test_result("ks", pooled, d, p, threshold, alpha, mode, details)
 
 
 def ks_test(

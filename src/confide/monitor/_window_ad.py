@@ -36,7 +36,7 @@ from confide.monitor._window_base import (
     too_small_error,
 )
 from confide.monitor._window_perm import ad_rows, permutation_min_pvalue, permutation_pvalue
-from confide.monitor._window_ranks import Pooled, pool
+from confide.monitor._window_ranks import Pooled, pool, rank_test_result
 
 __all__ = ["anderson_darling_test"]
 
@@ -153,19 +153,7 @@ def ad_from_pooled(
     else:
         _, p = permutation_pvalue(pooled, ad_rows, n_resamples, seed)
         details["n_resamples"] = n_resamples
-    return DriftTestResult(
-        test="ad",
-        statistic=t,
-        p_value=p,
-        threshold=threshold,
-        effect_size=pooled.wasserstein(),
-        drifted=bool(p <= alpha),
-        n_reference=n,
-        n_current=m,
-        alpha=alpha,
-        method=method,
-        details=details,
-    )
+    return rank_test_result("ad", pooled, t, p, threshold, alpha, method, details)
 
 
 def anderson_darling_test(

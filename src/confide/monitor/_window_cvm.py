@@ -32,7 +32,7 @@ from confide.monitor._window_exact import (
     log_comb,
 )
 from confide.monitor._window_perm import cvm_rows, permutation_min_pvalue, permutation_pvalue
-from confide.monitor._window_ranks import Pooled, pool
+from confide.monitor._window_ranks import Pooled, pool, rank_test_result
 
 __all__ = ["cramer_von_mises_test", "cvm_from_pooled"]
 
@@ -114,19 +114,7 @@ def cvm_from_pooled(
 def _cvm_result(
     pooled: Pooled, alpha: float, t: float, p: float, mode: str, details: dict[str, Any]
 ) -> DriftTestResult:
-    return DriftTestResult(
-        test="cvm",
-        statistic=t,
-        p_value=p,
-        threshold=None,
-        effect_size=pooled.wasserstein(),
-        drifted=bool(p <= alpha),
-        n_reference=pooled.n,
-        n_current=pooled.m,
-        alpha=alpha,
-        method=mode,
-        details=details,
-    )
+    return rank_test_result("cvm", pooled, t, p, None, alpha, mode, details)
 
 
 def cramer_von_mises_test(

@@ -19,10 +19,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Pooled", "pool", "wasserstein_sorted"]
+from confide.monitor._window_base import DriftTestResult
+
+__all__ = ["Pooled", "pool", "rank_test_result", "wasserstein_sorted"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,3 +198,29 @@ def pool(reference: np.ndarray, current: np.ndarray) -> Pooled:
         return Pooled(xs, ys, z, cum_x_all, np.arange(1, z.shape[0] + 1, dtype=np.int64))
     ends = np.append(last, z.shape[0] - 1)
     return Pooled(xs, ys, z[ends], cum_x_all[ends], (ends + 1).astype(np.int64))
+
+
+def rank_test_result(
+    test: str,
+    pooled: Pooled,
+    statistic: float,
+    p_value: float,
+    threshold: float | None,
+    alpha: float,
+    method: str,
+    details: dict[str, Any],
+) -> DriftTestResult:
+    """The result of a rank test (KS, AD, CvM): W1 effect size, drift when ``p <= alpha``."""
+    return DriftTestResult(
+        test=test,
+        statistic=float(statistic),
+        p_value=float(p_value),
+        threshold=threshold,
+        effect_size=pooled.wasserstein(),
+        drifted=bool(p_value <= alpha),
+        n_reference=pooled.n,
+        n_current=pooled.m,
+        alpha=alpha,
+        method=method,
+        details=details,
+    )
