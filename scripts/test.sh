@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 echo "== installing confide with the test extra" >&2
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
+echo "== PostgreSQL and Chromium for the service tests" >&2
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+
 echo "== ruff (lint, format)" >&2
 python -m ruff check src tests bench
 python -m ruff format --check src tests bench

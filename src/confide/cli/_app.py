@@ -196,9 +196,11 @@ def _register_commands() -> None:
     """Commands that live beside their own code (each module's ``register(app)``)."""
     from confide.cli._monitor import register as register_monitor
     from confide.cli._policy import register as register_policy
+    from confide.cli._serve import register as register_serve
 
     register_policy(app)
     register_monitor(app)
+    register_serve(app)
 
 
 _register_commands()

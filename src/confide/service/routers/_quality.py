@@ -1,0 +1,173 @@
+"""Live quality of a model (from feedback, and label-free) and recalibration from feedback."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+
+from confide.calibration._base import _REGISTRY
+from confide.decision._bounds import clopper_pearson_interval
+from confide.metrics import ece
+from confide.service._auth import Admin, Ingest
+from confide.service._monitoring import drift_status
+from confide.service._problems import Problem
+from confide.service._schemas import Recalibrate
+from confide.store import audit, registry
+from confide.store import feedback as feedback_store
+from confide.store import monitor as monitor_store
+from confide.store import predictions as prediction_store
+from confide.store import review as review_store
+
+router = APIRouter(prefix="/api/v1", tags=["quality"])
+
+
+def _labelled_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(rows)
+    if n == 0:
+        return {"n_labelled": 0}
+    y = np.array([r["y_true"] for r in rows], dtype=np.int64)
+    pred = np.array([r["label"] for r in rows], dtype=np.int64)
+    probs = np.array([r["probs"] for r in rows], dtype=np.float64)
+    correct = int((y == pred).sum())
+    ci = clopper_pearson_interval(correct, n, confidence_level=0.95)
+    accepted = np.array([r["decision"] == "accept" for r in rows])
+    n_acc = int(accepted.sum())
+    acc_errors = int((y[accepted] != pred[accepted]).sum())
+    out: dict[str, Any] = {
+        "n_labelled": n,
+        "accuracy": correct / n,
+        "accuracy_ci95": [ci.low, ci.high],
+        "ece": float(ece(y, probs)),
+        "accepted_labelled": n_acc,
+        "accepted_error_rate": (acc_errors / n_acc) if n_acc else None,
+    }
+    if n_acc:
+        a_ci = clopper_pearson_interval(acc_errors, n_acc, confidence_level=0.95)
+        out["accepted_error_rate_ci95"] = [a_ci.low, a_ci.high]
+    return out
+
+
+@router.get(
+    "/models/{name}/metrics", summary="Live ECE, accuracy, label-free estimates, drift and alerts"
+)
+def model_metrics(name: str, request: Request, key: Ingest) -> dict[str, Any]:
+    """Feedback-based metrics use the newest labelled predictions (CONFIDE_METRICS_WINDOW).
+
+    The label-free accuracy is CBPE's estimator on calibrated probabilities: the mean top-label
+    confidence, with a 95% band from the Poisson-binomial variance ``sum c(1-c) / n^2``. It
+    cannot see a change of P(y|x) with unchanged inputs; feedback can.
+    """
+    window = request.app.state.settings.metrics_window
+    with request.app.state.engine.connect() as conn:
+        model = registry.get_model(conn, name)
+        rows = feedback_store.labelled_predictions(conn, model.id, limit=window)
+        conf = np.array(prediction_store.recent_confidences(conn, model.id, limit=window))
+        counts = prediction_store.decision_counts(conn, model.id)
+        queue = review_store.queue_stats(conn, model_id=model.id)
+        drift = drift_status(conn, model.id)
+        alerts = monitor_store.list_alerts(conn, model.id, limit=20)
+    estimate: dict[str, Any] = {"n": int(conf.size)}
+    if conf.size:
+        mean = float(conf.mean())
+        half = 1.96 * math.sqrt(float(np.sum(conf * (1 - conf)))) / conf.size
+        estimate.update(
+            {
+                "accuracy": mean,
+                "accuracy_band95": [max(0.0, mean - half), min(1.0, mean + half)],
+                "mean_confidence": mean,
+            }
+        )
+    return {
+        "model": name,
+        "calibrator_version": model.calibrator_version,
+        "policy_version": model.policy_version,
+        "predictions": sum(counts.values()),
+        "decisions": counts,
+        "review_queue": queue,
+        "feedback": _labelled_metrics(rows),
+        "label_free": estimate,
+        "drift": drift,
+        "alerts": alerts,
+    }
+
+
+@router.post(
+    "/models/{name}/recalibrate",
+    status_code=201,
+    summary="Fit a new calibrator version from feedback",
+)
+def recalibrate(name: str, body: Recalibrate, request: Request, key: Admin) -> dict[str, Any]:
+    """Fit ``method`` on the raw scores of labelled predictions; the old versions are kept.
+
+    A seeded holdout compares the current calibrator (the probabilities stored with each
+    prediction) with the new one fitted on the rest; the saved version is then refitted on all
+    labels.
+    """
+    if body.method not in _REGISTRY:
+        raise Problem(
+            422,
+            "Invalid input",
+            f"unknown method {body.method!r}; choose one of {', '.join(sorted(_REGISTRY))}.",
+        )
+    with request.app.state.engine.connect() as conn:
+        model = registry.get_model(conn, name)
+        rows = feedback_store.labelled_predictions(
+            conn, model.id, limit=request.app.state.settings.metrics_window
+        )
+    kinds = {r["input_kind"] for r in rows}
+    if len(rows) < body.min_labels:
+        raise Problem(
+            422,
+            "Not enough labels",
+            f"{len(rows)} labelled predictions; recalibration needs at least {body.min_labels}.",
+        )
+    if len(kinds) > 1:
+        raise Problem(
+            422,
+            "Mixed inputs",
+            "the labelled predictions mix logits and probabilities; cannot fit one calibrator.",
+        )
+    kind = "logits" if kinds == {"logits"} else "probs"
+    x = np.array([r["scores"] for r in rows], dtype=np.float64)
+    y = np.array([r["y_true"] for r in rows], dtype=np.int64)
+    stored = np.array([r["probs"] for r in rows], dtype=np.float64)
+    rng = np.random.default_rng(body.seed)
+    test = rng.random(len(rows)) < body.holdout
+    if test.sum() < 5 or (~test).sum() < 5:
+        raise Problem(
+            422, "Not enough labels", "the holdout split leaves fewer than 5 labels on one side."
+        )
+    cls = _REGISTRY[body.method]
+    trial = cls(input=kind).fit(x[~test], y[~test])
+    new_test = np.asarray(trial.predict_proba(x[test]), dtype=np.float64)
+    if new_test.ndim == 1:
+        new_test = np.column_stack([1 - new_test, new_test])
+    comparison = {
+        "n_holdout": int(test.sum()),
+        "ece_current": float(ece(y[test], stored[test])),
+        "ece_new": float(ece(y[test], new_test)),
+    }
+    final = cls(input=kind).fit(x, y)
+    with request.app.state.engine.begin() as conn:
+        version = registry.add_calibrator(
+            conn, model.id, final.to_dict(), source="recalibrated", actor=key.name
+        )
+        audit.record(
+            conn,
+            actor=key.name,
+            action="recalibrate",
+            entity="model",
+            entity_id=model.id,
+            before={"calibrator_version": model.calibrator_version},
+            after={"calibrator_version": version, "method": body.method, **comparison},
+        )
+    return {
+        "model": name,
+        "calibrator_version": version,
+        "method": body.method,
+        "n_labels": len(rows),
+        **comparison,
+    }
