@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import publish  # noqa: E402
-
-from confide.agent import CircuitBreaker, Gate, StepResult  # noqa: E402
+from _harness import publish
+from confide.agent import CircuitBreaker, Gate, StepResult
 
 
 def _step(x: Any) -> StepResult:
@@ -64,7 +63,10 @@ def main() -> None:
     rows = []
     direct = _per_call(_step, n)
     rows.append(("step(x) directly", direct, 1.0))
-    for name, fn in (("Gate.run(x)", gate.run), ("Gate.run(x) with a circuit breaker", with_breaker.run)):
+    for name, fn in (
+        ("Gate.run(x)", gate.run),
+        ("Gate.run(x) with a circuit breaker", with_breaker.run),
+    ):
         t = _per_call(fn, n)
         rows.append((name, t, t / direct))
     adirect = _per_call_async(_astep, n)
@@ -85,8 +87,13 @@ def main() -> None:
         "calls": n,
         "rows": [{"case": r[0], "seconds_per_call": r[1], "ratio": r[2]} for r in rows],
     }
-    publish("agent-bench", results, "\n".join(lines), heading="## Agent gate overhead (`agent_bench.py`)",
-            write_readme=not quick)
+    publish(
+        "agent-bench",
+        results,
+        "\n".join(lines),
+        heading="## Agent gate overhead (`agent_bench.py`)",
+        write_readme=not quick,
+    )
 
 
 if __name__ == "__main__":
