@@ -65,6 +65,9 @@ def run_demo(out_dir: Path, *, as_json: bool = False) -> dict[str, Any]:
     from confide.cli._monitor import monitor_demo
 
     results["monitoring"] = monitor_demo(out_dir, as_json=as_json)
+    from confide.cli._demo_serve import serve_demo
+
+    results["service"] = serve_demo(out_dir, as_json=as_json)
     if as_json:
         print_json(results)
     return results
