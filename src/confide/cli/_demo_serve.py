@@ -42,6 +42,7 @@ def serve_demo(out_dir: Path, *, as_json: bool) -> dict[str, Any]:
     cal = load(out_dir / "densenet40_temperature.json")
     policy = load_policy(out_dir / "densenet40_policy.json")
     test = load_cifar10_lt_densenet40("test")
+    assert test.logits is not None
     h = {"Authorization": f"Bearer {admin}"}
     with TestClient(create_app(Settings(db_url=url), engine=engine)) as client:
         r = client.post(
