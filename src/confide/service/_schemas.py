@@ -49,6 +49,12 @@ class PredictionItem(BaseModel):
         description="Your id; a retry with it returns the stored item.",
     )
     payload: dict[str, Any] | None = Field(None, description="Shown to reviewers (text, fields).")
+    escalate: str | None = Field(
+        None,
+        max_length=400,
+        description="Send the item to review whatever its confidence, with this reason "
+        "(an agent's gate escalating to a person).",
+    )
 
 
 class PredictionBatch(BaseModel):

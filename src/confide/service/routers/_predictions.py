@@ -34,7 +34,8 @@ def _rows(
     probs = np.round(scored.probs, 12)
     for i in todo:
         item = batch.items[i]
-        decision = scored.decisions[i]
+        decision = scored.decisions[i] if item.escalate is None else "review"
+        reason = scored.reasons[i] if item.escalate is None else f"escalated: {item.escalate}"
         rows.append(
             {
                 "model_id": model_id,
@@ -48,7 +49,7 @@ def _rows(
                 "raw_confidence": float(scored.raw_confidence[i]),
                 "confidence": float(scored.confidence[i]),
                 "decision": decision,
-                "reason": scored.reasons[i][:500],
+                "reason": reason[:500],
                 "calibrator_version": cal_v,
                 "policy_version": pol_v,
                 "payload": item.payload,
@@ -146,8 +147,8 @@ def post_predictions(
         else:
             out.append(_public(existing[it.client_id or ""], model.classes, True))
     tel = request.app.state.telemetry
-    for d in (scored.decisions[i] for i in todo):
-        tel.predictions.labels(model=name, decision=d).inc()
+    for row in rows:
+        tel.predictions.labels(model=name, decision=row["decision"]).inc()
     if alerts:
         tel.alerts.labels(model=name).inc(len(alerts))
     return {

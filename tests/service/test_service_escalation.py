@@ -1,0 +1,72 @@
+"""An agent's gate escalating to the service's review queue (confide.integrations.review_queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from confide.agent import Escalated, Gate, StepResult, ThresholdGatePolicy
+from confide.decision import ThresholdPolicy
+from confide.integrations.review_queue import ReviewQueue, ReviewQueueError
+
+
+def _queue(svc: Any, model: str = "answers") -> ReviewQueue:
+    def post(
+        url: str, body: dict[str, Any], headers: dict[str, str], timeout: float
+    ) -> tuple[int, dict[str, Any]]:
+        r = svc.client.post(
+            url.split("://", 1)[1].split("/", 1)[1].join(["/", ""]), json=body, headers=headers
+        )
+        return r.status_code, r.json()
+
+    return ReviewQueue("http://testserver", svc.ingest, model=model, post=post)
+
+
+def test_a_low_confidence_step_lands_in_the_review_queue(service: Any) -> None:
+    body = {
+        "name": "answers",
+        "classes": ["wrong", "right"],
+        "policy": ThresholdPolicy(0.5).to_dict(),
+    }
+    assert service.client.post("/api/v1/models", json=body, headers=service.h()).status_code == 201
+    gate = Gate(
+        lambda q: StepResult(output=f"answer to {q}", confidence=0.7),
+        policy=ThresholdGatePolicy(accept_at=0.9, escalate_below=0.9),
+        escalate=_queue(service),
+    )
+    with pytest.raises(Escalated) as caught:
+        gate.run("what is 6 x 7?")
+    ticket = caught.value.ticket
+    assert ticket["model"] == "answers" and ticket["prediction_id"] >= 1
+    stored = service.client.post(
+        "/api/v1/models/answers/predictions",
+        headers=service.h(),
+        json={
+            "input": "probabilities",
+            "items": [{"scores": [0.3, 0.7], "client_id": ticket["client_id"]}],
+        },
+    ).json()
+    item = stored["items"][0]
+    # the policy alone would accept 0.7 >= 0.5; the escalation routes it to review, with the gate's reason
+    assert (
+        item["replayed"]
+        and item["decision"] == "review"
+        and item["reason"].startswith("escalated:")
+    )
+    assert item["confidence"] == pytest.approx(0.7)
+    assert caught.value.trace.attempts  # the trace travels with the typed error
+
+
+def test_an_unknown_model_is_a_clear_error(service: Any) -> None:
+    gate = Gate(
+        lambda q: StepResult(output="x", confidence=0.1),
+        policy=ThresholdGatePolicy(accept_at=0.9, escalate_below=0.9),
+        escalate=_queue(service, model="missing"),
+    )
+    with pytest.raises(Exception) as caught:
+        gate.run("q")
+    chain = [caught.value, caught.value.__cause__, caught.value.__context__]
+    assert any(
+        isinstance(e, ReviewQueueError) and "no model named 'missing'" in str(e) for e in chain if e
+    ), chain
