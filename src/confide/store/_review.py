@@ -210,6 +210,11 @@ def undo_last(conn: Connection, reviewer: ApiKey, *, ttl_seconds: float) -> dict
         raise ConflictError(
             f"item {row.prediction_id} is already claimed by another reviewer; cannot undo."
         )
+    if row.action == "skip" and item.review_state != "pending":
+        raise ConflictError(
+            f"item {row.prediction_id} was reviewed by someone else after you skipped it; "
+            "your skip cannot be undone."
+        )
     conn.execute(
         sa.update(predictions)
         .where(predictions.c.id == row.prediction_id)
