@@ -85,3 +85,26 @@ def test_weighted_quantile_edges_equal_repeated_rows(rng):
     np.testing.assert_array_equal(
         quantile_edges(x, 7, w.astype(float)), quantile_edges(np.repeat(x, w), 7)
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_bins", [1, 2, 3, 7, 10, 15, 100, 1000, 12345])
+def test_direct_uniform_index_equals_the_binary_search(dtype, n_bins):
+    # Large inputs take floor(x B) plus one correction; it must file every value, edges and their
+    # neighbours in the caller's precision included, exactly as the binary search does.
+    from confide.metrics._binning import assign_bins, edges_in_precision, uniform_edges
+
+    rng = np.random.default_rng(n_bins)
+    e = uniform_edges(n_bins)
+    e_d = e.astype(dtype)
+    x = np.concatenate(
+        [
+            rng.random(20_000).astype(dtype),
+            e_d,
+            np.nextafter(e_d, dtype(2)),
+            np.nextafter(e_d, dtype(-1)),
+        ]
+    ).astype(dtype)
+    assert x.size >= 4096
+    expected = np.searchsorted(edges_in_precision(e, x.dtype)[1:-1], x, side="right")
+    np.testing.assert_array_equal(assign_bins(x, e), expected)

@@ -71,9 +71,31 @@ def edges_in_precision(edges: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return edges.astype(dtype).astype(np.float64)
 
 
+#: Above this many bins the direct index could be off by more than one; use the search.
+_DIRECT_MAX_BINS = 1 << 20
+
+
+def _is_uniform(edges: np.ndarray) -> bool:
+    b = edges.shape[0] - 1
+    return 1 <= b <= _DIRECT_MAX_BINS and bool(np.array_equal(edges, uniform_edges(b)))
+
+
 def assign_bins(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Bin index of every score under the module's convention (``intp``, in ``0..B-1``)."""
+    """Bin index of every score under the module's convention (``intp``, in ``0..B-1``).
+
+    Uniform edges take a direct index ``floor(x B)`` and one exact correction step against the
+    edges in the caller's precision (float32 edges ``fl(i/B)`` differ from ``i/B`` by less than
+    one part in ``2^24``, so for ``B < 2^20`` the direct index is off by at most one); the result
+    equals the binary search below, value for value, at a fraction of its cost.
+    """
     e = edges_in_precision(edges, scores.dtype) if scores.dtype.kind == "f" else edges
+    b = e.shape[0] - 1
+    if scores.dtype.kind == "f" and scores.size >= 4096 and _is_uniform(edges):
+        x = scores.astype(np.float64, copy=False)
+        idx = np.clip(np.floor(x * b), 0, b - 1).astype(np.intp)
+        idx -= (x < e[idx]) & (idx > 0)
+        idx += (x >= e[idx + 1]) & (idx < b - 1)
+        return idx
     idx = np.searchsorted(e[1:-1], scores, side="right")
     return idx.astype(np.intp, copy=False)
 
