@@ -33,7 +33,12 @@ def evaluate(
     confidence_level: Annotated[
         float, typer.Option(help="Level of the bootstrap intervals.")
     ] = 0.95,
-    n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples (0: no intervals).")] = 200,
+    n_resamples: Annotated[
+        int | None,
+        typer.Option(
+            help="Bootstrap resamples (0: no intervals; default 200, 0 with --engine dask)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
@@ -50,27 +55,60 @@ def evaluate(
     prob_key: Annotated[str | None, typer.Option(help="NPZ array of probabilities.")] = None,
     logit_key: Annotated[str | None, typer.Option(help="NPZ array of logits.")] = None,
     label_key: Annotated[str | None, typer.Option(help="NPZ array of labels.")] = None,
+    engine: Annotated[
+        str, typer.Option(help="numpy (one process) | dask (FILE may be a Parquet glob).")
+    ] = "numpy",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster sized to the machine)."),
+    ] = None,
 ) -> None:
     """Measure calibration and discrimination of FILE: every metric with its confidence interval."""
+    read_options = {
+        "label_col": label_col,
+        "score_col": score_col,
+        "input": input_kind,
+        "prob_key": prob_key,
+        "logit_key": logit_key,
+        "label_key": label_key,
+    }
+    if engine not in ("numpy", "dask"):
+        err.print(f"[bold red]error:[/] unknown engine {engine!r}; choose numpy or dask.")
+        raise typer.Exit(code=2)
+    if engine == "dask":
+        if report is not None:
+            err.print(
+                "[bold red]error:[/] --report needs the rows in memory; with --engine dask use --plot or --json."
+            )
+            raise typer.Exit(code=2)
+        from confide.cli._evaluate_dask import run_evaluate_dask
+
+        run_evaluate_dask(
+            str(file),
+            scheduler=scheduler,
+            n_bins=n_bins,
+            as_json=as_json,
+            confidence_level=confidence_level,
+            n_resamples=0 if n_resamples is None else n_resamples,
+            seed=seed,
+            read_options={
+                k: v for k, v in read_options.items() if k in ("label_col", "score_col", "input")
+            },
+            plot=plot,
+        )
+        return
     from confide.cli._evaluate import run_evaluate
 
     run_evaluate(
         file,
         n_bins=n_bins,
         confidence_level=confidence_level,
-        n_resamples=n_resamples,
+        n_resamples=200 if n_resamples is None else n_resamples,
         seed=seed,
         as_json=as_json,
         plot=plot,
         report=report,
-        read_options={
-            "label_col": label_col,
-            "score_col": score_col,
-            "input": input_kind,
-            "prob_key": prob_key,
-            "logit_key": logit_key,
-            "label_key": label_key,
-        },
+        read_options=read_options,
     )
 
 
