@@ -369,7 +369,7 @@ def test_three_way_policy_and_margin_queue_order(make_service: Any) -> None:
         ).all()
     for probs, priority in rows:
         top = sorted(json.loads(probs) if isinstance(probs, str) else probs, reverse=True)
-        assert priority == pytest.approx(top[0] - top[1], abs=1e-9)
+        assert priority == pytest.approx(-(1 - (top[0] - top[1])), abs=1e-9)  # -margin_score
 
 
 def test_registration_checks_calibrator_and_policy(service: Any) -> None:

@@ -232,6 +232,7 @@ def _root() -> None:
 
 def _register_commands() -> None:
     """Commands that live beside their own code (each module's ``register(app)``)."""
+    from confide.cli._active import register as register_active
     from confide.cli._monitor import register as register_monitor
     from confide.cli._policy import register as register_policy
     from confide.cli._serve import register as register_serve
@@ -239,6 +240,7 @@ def _register_commands() -> None:
     register_policy(app)
     register_monitor(app)
     register_serve(app)
+    register_active(app)
 
 
 _register_commands()

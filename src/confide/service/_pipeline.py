@@ -20,7 +20,7 @@ from confide.calibration import load as load_calibrator
 from confide.decision import Policy
 from confide.decision._policy_base import policy_from_dict
 from confide.exceptions import SchemaError, ShapeError, ValidationError
-from confide.scores import entropy, margin, softmax
+from confide.scores import softmax
 from confide.store import ModelRecord
 
 __all__ = ["ScoredBatch", "check_calibrator", "check_policy", "score_batch"]
@@ -90,11 +90,18 @@ def check_policy(document: dict[str, Any]) -> Policy:
 
 
 def _priority(probs: np.ndarray, confidence: np.ndarray, order: str) -> np.ndarray:
-    if order == "margin":
-        return np.asarray(margin(probs), dtype=np.float64)
-    if order == "entropy":
-        return -np.asarray(entropy(probs), dtype=np.float64)
-    return confidence
+    """Queue order, lowest first: minus the active-learning uncertainty score of
+    :mod:`confide.active` (``"confidence"`` keeps the calibrated confidence itself)."""
+    if order == "confidence":
+        return confidence
+    from confide.active import entropy_score, least_confidence_score, margin_score
+
+    score = {
+        "margin": margin_score,
+        "entropy": entropy_score,
+        "least_confidence": least_confidence_score,
+    }[order]
+    return -np.asarray(score(probs), dtype=np.float64)
 
 
 def _calibrate(cal: Calibrator, raw: np.ndarray, input_kind: str) -> np.ndarray:

@@ -27,8 +27,10 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="How long a reviewer holds an item."
     )
     session_hours: float = Field(default=12.0, gt=0, description="Lifetime of a reviewer's login.")
-    queue_order: Literal["confidence", "margin", "entropy"] = Field(
-        default="confidence", description="Which items reviewers see first (lowest value first)."
+    queue_order: Literal["confidence", "least_confidence", "margin", "entropy"] = Field(
+        default="confidence",
+        description="Which items reviewers see first: lowest calibrated confidence, or the most "
+        "uncertain by a confide.active strategy (least_confidence, margin, entropy).",
     )
     metrics_window: int = Field(
         default=10_000, ge=10, description="Newest items used by live metrics."
