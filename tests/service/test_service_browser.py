@@ -103,10 +103,20 @@ def _press(page: Any, key: str) -> int:
     return _item_id(page.url)
 
 
+def _form_login(client: Any, key: str) -> Any:
+    """Log in as a browser without JavaScript does: load the form (its token), post it."""
+    form = client.get("/review/login")
+    m = CSRF_RE.search(form.text)
+    assert form.status_code == 200 and m
+    return client.post("/review/login", data={"key": key, "csrf": m.group(1)})
+
+
 def _no_js_login(base: str, key: str) -> tuple[httpx.Client, str]:
     """A client with no JavaScript at all: log in by form, read the CSRF token from the page."""
     client = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
-    r = client.post("/review/login", data={"key": key})
+    forged = client.post("/review/login", data={"key": key, "csrf": "forged"})
+    assert forged.status_code == 400 and "expired or came from another site" in forged.text
+    r = _form_login(client, key)
     assert r.status_code == 303 and r.headers["location"] == "/review"
     page = client.get("/review")
     assert page.status_code == 200 and "Start reviewing" in page.text
@@ -279,7 +289,7 @@ def test_undo_after_claim_expired_claims_nothing_new(tmp_path: Path) -> None:
         items = [{"scores": [0.4 + 0.01 * i, 0.3 - 0.01 * i, 0.3]} for i in range(3)]
         r = c.post("/api/v1/models/m/predictions", json={"items": items}, headers=admin)
         assert [it["decision"] for it in r.json()["items"]] == ["review"] * 3
-        assert c.post("/review/login", data={"key": secrets["carol"]}).status_code == 303
+        assert _form_login(c, secrets["carol"]).status_code == 303
         csrf = CSRF_RE.search(c.get("/review").text).group(1)  # type: ignore[union-attr]
         first = _item_id(c.post("/review/next", data={"csrf": csrf}).headers["location"])
         r = c.post(f"/review/items/{first}", data={"choice": "accept", "csrf": csrf})
@@ -318,7 +328,7 @@ def test_undo_of_a_skip_never_reopens_an_item_reviewed_since(tmp_path: Path) -> 
         ca.post("/api/v1/models/m/predictions", json={"items": items}, headers=admin)
         tokens = []
         for c, name in ((ca, "alice"), (cb, "bob")):
-            assert c.post("/review/login", data={"key": secrets[name]}).status_code == 303
+            assert _form_login(c, secrets[name]).status_code == 303
             tokens.append(CSRF_RE.search(c.get("/review").text).group(1))  # type: ignore[union-attr]
         ta, tb = tokens
         skipped = _item_id(ca.post("/review/next", data={"csrf": ta}).headers["location"])

@@ -6,6 +6,7 @@ import csv
 import hmac
 import io
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -57,20 +58,46 @@ def _csrf_ok(who: tuple[ApiKey, str], token: str) -> bool:
     return hmac.compare_digest(who[1].encode(), (token or "").encode())
 
 
+_LOGIN_COOKIE = "confide_login"
+
+
+def _login_form(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+    """The login page with a fresh double-submit token: the same random value in a cookie and
+    in the form, so another site cannot post a login (login CSRF) before a session exists."""
+    token = secrets.token_urlsafe(24)
+    response = _page(request, "login.html", None, status=status, login_csrf=token, **ctx)
+    response.set_cookie(
+        _LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/review/login",
+        secure=request.app.state.settings.secure_cookies,
+        max_age=3600,
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
-    return _page(request, "login.html", None)
+    return _login_form(request)
 
 
 @router.post("/login")
-def login(request: Request, key: str = Form("")) -> Response:
+def login(request: Request, key: str = Form(""), csrf: str = Form("")) -> Response:
+    cookie = request.cookies.get(_LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), csrf.encode()):
+        return _login_form(
+            request,
+            status=400,
+            flash_error=True,
+            flash="The login form expired or came from another site: try again.",
+        )
     with request.app.state.engine.begin() as conn:
         found = keys.authenticate(conn, key)
         if found is None or found.role not in ("reviewer", "admin"):
-            return _page(
+            return _login_form(
                 request,
-                "login.html",
-                None,
                 status=401,
                 flash_error=True,
                 flash="That key is unknown, revoked, or not a reviewer key.",
