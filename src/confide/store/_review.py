@@ -101,11 +101,20 @@ def claim_next(
 
 
 def release(conn: Connection, reviewer: ApiKey, prediction_id: int) -> None:
-    conn.execute(
+    """Give a held item back to the queue (recorded in the audit trail)."""
+    released = conn.execute(
         sa.update(predictions)
         .where(predictions.c.id == prediction_id, predictions.c.claimed_by == reviewer.id)
         .values(claimed_by=None, claimed_at=None, claim_expires_at=None)
     )
+    if released.rowcount:
+        record(
+            conn,
+            actor=reviewer.name,
+            action="release",
+            entity="prediction",
+            entity_id=prediction_id,
+        )
 
 
 def submit_review(

@@ -276,7 +276,9 @@ def undo(request: Request, csrf: str = Form("")) -> Response:
             # (a plain look-up: claim_next would claim, and audit, a fresh item if none is held)
             held = conn.execute(
                 sa.select(predictions.c.id).where(
-                    predictions.c.review_state == "pending", predictions.c.claimed_by == who[0].id
+                    predictions.c.review_state == "pending",
+                    predictions.c.claimed_by == who[0].id,
+                    predictions.c.claim_expires_at > now(),  # an expired claim is free already
                 )
             ).scalars()
             for pid in held.all():
