@@ -421,3 +421,62 @@ def test_the_audit_trail_is_append_only(service: Any) -> None:
     assert len(service.client.get("/api/v1/audit", headers=service.h()).json()["events"]) == len(
         events
     )
+
+
+def test_costs_travel_with_the_policy_and_price_the_outcomes(service: Any) -> None:
+    logits, y = _data()
+    cal = TemperatureScaling(input="logits").fit(logits, y)
+    costs = {"accepted_error": 10.0, "review": 1.5, "reject": 0.25}
+    body = {
+        "name": "m",
+        "classes": CLASSES,
+        "calibrator": cal.to_dict(),
+        "policy": ThreeWayPolicy(0.9, 0.6).to_dict(),
+        "costs": costs,
+    }
+    assert service.client.post("/api/v1/models", json=body, headers=service.h()).status_code == 201
+    test_logits, test_y = _data(150, seed=9)
+    out = service.client.post(
+        "/api/v1/models/m/predictions", json=_batch(test_logits), headers=service.h()
+    ).json()
+    fb = {
+        "model": "m",
+        "items": [{"client_id": f"c{i}", "label": int(v)} for i, v in enumerate(test_y)],
+    }
+    service.client.post("/api/v1/feedback", json=fb, headers=service.h())
+    m = service.client.get("/api/v1/models/m/metrics", headers=service.h()).json()
+    decisions = np.array([it["decision"] for it in out["items"]])
+    wrong = np.array([it["label_index"] for it in out["items"]]) != test_y
+    conf = np.array([it["confidence"] for it in out["items"]])
+    per_item = np.where(
+        decisions == "accept", 10.0 * wrong, np.where(decisions == "review", 1.5, 0.25)
+    )
+    assert m["costs"] == costs
+    assert m["feedback"]["mean_cost"] == pytest.approx(per_item.mean(), abs=1e-12)
+    expected = np.where(
+        decisions == "accept", 10.0 * (1 - conf), np.where(decisions == "review", 1.5, 0.25)
+    )
+    assert m["label_free"]["mean_cost"] == pytest.approx(expected.mean(), abs=1e-9)
+    _is_problem(
+        service.client.post(
+            "/api/v1/models",
+            headers=service.h(),
+            json={"name": "m", "classes": CLASSES, "costs": costs},
+        ),
+        422,
+        "costs belong",
+    )
+    _is_problem(
+        service.client.post(
+            "/api/v1/models",
+            headers=service.h(),
+            json={
+                "name": "m",
+                "classes": CLASSES,
+                "policy": ThresholdPolicy(0.5).to_dict(),
+                "costs": {"review": -1},
+            },
+        ),
+        422,
+        "costs",
+    )

@@ -152,3 +152,19 @@ def test_review_actions_feedback_and_undo(store: Any) -> None:
         review.undo_last(conn, r1, ttl_seconds=60)
         with pytest.raises(NotFoundError, match="nothing to undo"):
             review.undo_last(conn, r1, ttl_seconds=60)
+
+
+def test_readers_run_beside_a_writer(store: Any) -> None:
+    # SQLite: writes take the lock at BEGIN (no deadlocking lock upgrades), reads are deferred
+    # and see the last commit while a write is open (WAL); PostgreSQL: MVCC does the same.
+    from confide.store import reading
+
+    engine, _, ids = store
+    with engine.begin() as writer:
+        writer.execute(sa.text(f"UPDATE predictions SET reason = 'x' WHERE id = {ids[0]}"))
+        start = time.perf_counter()
+        with reading(engine) as conn:
+            reason = conn.execute(
+                sa.text(f"SELECT reason FROM predictions WHERE id = {ids[0]}")
+            ).scalar()
+        assert reason == "low" and time.perf_counter() - start < 5

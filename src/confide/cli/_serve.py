@@ -73,9 +73,9 @@ def keys_create(
 @handle_errors
 def keys_list(db: DbOption = None) -> None:
     """List keys (never their secrets)."""
-    from confide.store import keys
+    from confide.store import keys, reading
 
-    with _engine(db).connect() as conn:
+    with reading(_engine(db)) as conn:
         print_json(keys.list_keys(conn))
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from confide.service._problems import Problem
-from confide.store import ApiKey
+from confide.store import ApiKey, reading
 from confide.store import keys as key_store
 
 __all__ = ["SESSION_COOKIE", "Admin", "Ingest", "api_key", "require"]
@@ -29,7 +29,7 @@ def api_key(request: Request) -> ApiKey:
             "this endpoint needs an API key: send 'Authorization: Bearer <key>' "
             "(create one with `confide keys create --role ingest`).",
         )
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         key = key_store.authenticate(conn, secret)
     if key is None:
         raise Problem(401, "Unauthorized", "the API key is unknown or revoked.")

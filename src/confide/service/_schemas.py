@@ -18,6 +18,16 @@ __all__ = [
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 
 
+class Costs(BaseModel):
+    """What each outcome costs, in any unit (money, minutes): used by the live metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accepted_error: float = Field(1.0, ge=0, description="An accepted prediction that is wrong.")
+    review: float = Field(0.0, ge=0, description="Sending an item to a person.")
+    reject: float = Field(0.0, ge=0, description="Rejecting an item.")
+
+
 class RegisterModel(BaseModel):
     """A model (first call) or new calibrator/policy versions of it (later calls)."""
 
@@ -36,6 +46,7 @@ class RegisterModel(BaseModel):
     detector: dict[str, Any] | None = Field(
         None, description="A drift detector's to_dict() document (default: ADWIN on confidence)."
     )
+    costs: Costs | None = Field(None, description="Costs of outcomes, stored with the policy.")
 
 
 class PredictionItem(BaseModel):

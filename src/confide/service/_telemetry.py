@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from confide.store import reading
 from confide.store._schema import models, predictions
 
 __all__ = ["Telemetry"]
@@ -46,7 +47,7 @@ class Telemetry:
 
     def refresh(self, engine: Any) -> None:
         """Gauges read from the database at scrape time."""
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             rows = conn.execute(
                 sa.select(models.c.name, sa.func.count(predictions.c.id))
                 .select_from(

@@ -27,6 +27,7 @@ from confide.store._engine import (
     create_engine,
     current_revision,
     head_revision,
+    reading,
     upgrade,
 )
 from confide.store._keys import ROLES, ApiKey
@@ -50,6 +51,7 @@ __all__ = [
     "monitor",
     "now",
     "predictions",
+    "reading",
     "registry",
     "review",
     "upgrade",

@@ -6,13 +6,30 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from confide.exceptions import ValidationError
 
-__all__ = ["DEFAULT_URL", "create_engine", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "DEFAULT_URL",
+    "create_engine",
+    "current_revision",
+    "head_revision",
+    "reading",
+    "upgrade",
+]
 
 DEFAULT_URL = "sqlite:///./confide.db"
+READ_ONLY_OPTION = "confide_read_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite its transactions are deferred, so readers run
+    beside the one writer (WAL) instead of queueing for the write lock; writes go through
+    ``engine.begin()``, whose transactions take that lock at BEGIN."""
+    return engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+
+
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -54,7 +71,8 @@ def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         # writers never deadlock upgrading a read lock.
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         engine.dialect._confide_sqlite = True  # type: ignore[attr-defined]
         return engine
@@ -88,7 +106,7 @@ def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at (None: not initialised)."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -124,6 +124,17 @@ def recent_confidences(conn: Connection, model_id: int, *, limit: int) -> list[f
     return [float(r[0]) for r in rows][::-1]
 
 
+def recent_decisions(conn: Connection, model_id: int, *, limit: int) -> list[tuple[float, str]]:
+    """(calibrated confidence, decision) of the newest ``limit`` predictions, oldest first."""
+    rows = conn.execute(
+        sa.select(predictions.c.confidence, predictions.c.decision)
+        .where(predictions.c.model_id == model_id)
+        .order_by(predictions.c.id.desc())
+        .limit(limit)
+    )
+    return [(float(c), str(d)) for c, d in rows][::-1]
+
+
 def decision_counts(conn: Connection, model_id: int) -> dict[str, int]:
     rows = conn.execute(
         sa.select(predictions.c.decision, sa.func.count())

@@ -35,6 +35,7 @@ class ModelRecord:
     policy_version: int | None
     policy: dict[str, Any] | None
     created_at: float
+    costs: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class ModelRecord:
             "policy_version": self.policy_version,
             "calibrator": self.calibrator,
             "policy": self.policy,
+            "costs": self.costs,
             "created_at": self.created_at,
         }
 
@@ -80,12 +82,19 @@ def add_calibrator(
     return version
 
 
-def add_policy(conn: Connection, model_id: int, document: dict[str, Any], *, actor: str) -> int:
-    """Store a new policy version; returns its version number."""
+def add_policy(
+    conn: Connection,
+    model_id: int,
+    document: dict[str, Any],
+    *,
+    actor: str,
+    costs: dict[str, float] | None = None,
+) -> int:
+    """Store a new policy version (with the costs of its outcomes); returns its version number."""
     version = _next_version(conn, policies, model_id)
     conn.execute(
         sa.insert(policies).values(
-            model_id=model_id, version=version, document=document, created_at=now()
+            model_id=model_id, version=version, document=document, created_at=now(), costs=costs
         )
     )
     record(
@@ -107,6 +116,7 @@ def register_model(
     calibrator: dict[str, Any] | None,
     policy: dict[str, Any] | None,
     actor: str,
+    costs: dict[str, float] | None = None,
 ) -> ModelRecord:
     """Create ``name`` or add new calibrator/policy versions to it (classes must not change)."""
     row = conn.execute(sa.select(models).where(models.c.name == name)).first()
@@ -133,12 +143,13 @@ def register_model(
     if calibrator is not None:
         add_calibrator(conn, model_id, calibrator, source="registered", actor=actor)
     if policy is not None:
-        add_policy(conn, model_id, policy, actor=actor)
+        add_policy(conn, model_id, policy, actor=actor, costs=costs)
     return get_model(conn, name)
 
 
 def _latest(conn: Connection, table: sa.Table, model_id: int, version: int | None) -> Any:
-    q = sa.select(table.c.version, table.c.document).where(table.c.model_id == model_id)
+    extra = [table.c.costs] if "costs" in table.c else []
+    q = sa.select(table.c.version, table.c.document, *extra).where(table.c.model_id == model_id)
     if version is not None:
         return conn.execute(q.where(table.c.version == version)).first()
     return conn.execute(q.order_by(table.c.version.desc()).limit(1)).first()
@@ -168,6 +179,7 @@ def get_model(
         policy_version=None if pol is None else int(pol.version),
         policy=None if pol is None else dict(pol.document),
         created_at=float(row.created_at),
+        costs=None if pol is None or pol.costs is None else dict(pol.costs),
     )
 
 

@@ -76,6 +76,7 @@ policies = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("document", sa.JSON, nullable=False),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("costs", sa.JSON, nullable=True),
     sa.UniqueConstraint("model_id", "version"),
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from confide.service._auth import Admin
-from confide.store import audit
+from confide.store import audit, reading
 from confide.store import review as review_store
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -21,7 +21,7 @@ def audit_events(
     after_id: int = 0,
     limit: int = 1000,
 ) -> dict[str, Any]:
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         return {
             "events": audit.list_audit(
                 conn, entity=entity, after_id=after_id, limit=min(limit, 10_000)
@@ -31,5 +31,5 @@ def audit_events(
 
 @router.get("/reviews", summary="Every live review with its item")
 def reviews(request: Request, key: Admin) -> dict[str, Any]:
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         return {"reviews": review_store.export_reviews(conn)}

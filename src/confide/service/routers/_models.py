@@ -13,7 +13,7 @@ from confide.service._pipeline import check_calibrator, check_policy
 from confide.service._problems import Problem
 from confide.service._schemas import RegisterModel
 from confide.store import monitor as monitor_store
-from confide.store import registry
+from confide.store import reading, registry
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
 
@@ -28,6 +28,10 @@ def register(body: RegisterModel, request: Request, key: Admin) -> dict[str, Any
         check_calibrator(body.calibrator, len(body.classes))
     if body.policy is not None:
         check_policy(body.policy)
+    if body.costs is not None and body.policy is None:
+        raise Problem(
+            422, "Invalid input", "costs belong to a policy version: send them with a 'policy'."
+        )
     detector = None if body.detector is None else load_detector(body.detector)
     with request.app.state.engine.begin() as conn:
         record = registry.register_model(
@@ -37,6 +41,7 @@ def register(body: RegisterModel, request: Request, key: Admin) -> dict[str, Any
             calibrator=body.calibrator,
             policy=body.policy,
             actor=key.name,
+            costs=None if body.costs is None else body.costs.model_dump(),
         )
         if detector is not None:
             monitor_store.put_detector_state(conn, record.id, detector.to_dict())
@@ -45,7 +50,7 @@ def register(body: RegisterModel, request: Request, key: Admin) -> dict[str, Any
 
 @router.get("/models", summary="Names of the registered models")
 def list_models(request: Request, key: Ingest) -> dict[str, Any]:
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         return {"models": registry.list_models(conn)}
 
 
@@ -53,7 +58,7 @@ def list_models(request: Request, key: Ingest) -> dict[str, Any]:
     "/models/{name}", summary="A model with its newest calibrator and policy, and every version"
 )
 def get_model(name: str, request: Request, key: Ingest) -> dict[str, Any]:
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         record = registry.get_model(conn, name)
         versions = registry.list_versions(conn, record.id)
     return {**record.to_dict(), "versions": versions}

@@ -14,7 +14,7 @@ from confide.service._monitoring import feed_detector
 from confide.service._pipeline import ScoredBatch, score_batch
 from confide.service._problems import Problem
 from confide.service._schemas import PredictionBatch
-from confide.store import now, registry
+from confide.store import now, reading, registry
 from confide.store import predictions as prediction_store
 
 router = APIRouter(prefix="/api/v1", tags=["predictions"])
@@ -110,7 +110,7 @@ def post_predictions(
             f"client_id {dup!r} appears twice in the batch; ids must be unique.",
         )
     engine = request.app.state.engine
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         model = registry.get_model(conn, name)
     scored = score_batch(
         model, [it.scores for it in batch.items], batch.input, queue_order=settings.queue_order

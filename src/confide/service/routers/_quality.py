@@ -15,7 +15,7 @@ from confide.service._auth import Admin, Ingest
 from confide.service._monitoring import drift_status
 from confide.service._problems import Problem
 from confide.service._schemas import Recalibrate
-from confide.store import audit, registry
+from confide.store import audit, reading, registry
 from confide.store import feedback as feedback_store
 from confide.store import monitor as monitor_store
 from confide.store import predictions as prediction_store
@@ -24,7 +24,23 @@ from confide.store import review as review_store
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
 
-def _labelled_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+DEFAULT_COSTS = {"accepted_error": 1.0, "review": 0.0, "reject": 0.0}
+
+
+def _outcome_costs(decisions: np.ndarray, wrong: np.ndarray, costs: dict[str, float]) -> np.ndarray:
+    """Cost of each item: an accepted error, a review, a rejection (an accepted right answer is free).
+
+    ``wrong`` may be a 0/1 outcome (realised cost) or the probability of an error ``1 - c``
+    (expected cost, the label-free estimate).
+    """
+    return (
+        (decisions == "accept") * wrong * costs["accepted_error"]
+        + (decisions == "review") * costs["review"]
+        + (decisions == "reject") * costs["reject"]
+    )
+
+
+def _labelled_metrics(rows: list[dict[str, Any]], costs: dict[str, float]) -> dict[str, Any]:
     n = len(rows)
     if n == 0:
         return {"n_labelled": 0}
@@ -36,8 +52,11 @@ def _labelled_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     accepted = np.array([r["decision"] == "accept" for r in rows])
     n_acc = int(accepted.sum())
     acc_errors = int((y[accepted] != pred[accepted]).sum())
+    decisions = np.array([r["decision"] for r in rows])
+    cost = _outcome_costs(decisions, (y != pred).astype(np.float64), costs)
     out: dict[str, Any] = {
         "n_labelled": n,
+        "mean_cost": float(cost.mean()),
         "accuracy": correct / n,
         "accuracy_ci95": [ci.low, ci.high],
         "ece": float(ece(y, probs)),
@@ -61,23 +80,27 @@ def model_metrics(name: str, request: Request, key: Ingest) -> dict[str, Any]:
     cannot see a change of P(y|x) with unchanged inputs; feedback can.
     """
     window = request.app.state.settings.metrics_window
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         model = registry.get_model(conn, name)
         rows = feedback_store.labelled_predictions(conn, model.id, limit=window)
-        conf = np.array(prediction_store.recent_confidences(conn, model.id, limit=window))
+        recent = prediction_store.recent_decisions(conn, model.id, limit=window)
         counts = prediction_store.decision_counts(conn, model.id)
         queue = review_store.queue_stats(conn, model_id=model.id)
         drift = drift_status(conn, model.id)
         alerts = monitor_store.list_alerts(conn, model.id, limit=20)
+    costs = {**DEFAULT_COSTS, **(model.costs or {})}
+    conf = np.array([c for c, _ in recent], dtype=np.float64)
     estimate: dict[str, Any] = {"n": int(conf.size)}
     if conf.size:
         mean = float(conf.mean())
         half = 1.96 * math.sqrt(float(np.sum(conf * (1 - conf)))) / conf.size
+        expected = _outcome_costs(np.array([d for _, d in recent]), 1.0 - conf, costs)
         estimate.update(
             {
                 "accuracy": mean,
                 "accuracy_band95": [max(0.0, mean - half), min(1.0, mean + half)],
                 "mean_confidence": mean,
+                "mean_cost": float(expected.mean()),
             }
         )
     return {
@@ -87,7 +110,8 @@ def model_metrics(name: str, request: Request, key: Ingest) -> dict[str, Any]:
         "predictions": sum(counts.values()),
         "decisions": counts,
         "review_queue": queue,
-        "feedback": _labelled_metrics(rows),
+        "costs": costs,
+        "feedback": _labelled_metrics(rows, costs),
         "label_free": estimate,
         "drift": drift,
         "alerts": alerts,
@@ -112,7 +136,7 @@ def recalibrate(name: str, body: Recalibrate, request: Request, key: Admin) -> d
             "Invalid input",
             f"unknown method {body.method!r}; choose one of {', '.join(sorted(_REGISTRY))}.",
         )
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         model = registry.get_model(conn, name)
         rows = feedback_store.labelled_predictions(
             conn, model.id, limit=request.app.state.settings.metrics_window

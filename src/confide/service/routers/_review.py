@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from confide.service._auth import SESSION_COOKIE
-from confide.store import ApiKey, ConflictError, NotFoundError, keys, now
+from confide.store import ApiKey, ConflictError, NotFoundError, keys, now, reading
 from confide.store import review as review_store
 from confide.store._schema import models, predictions
 
@@ -29,7 +29,7 @@ def _who(request: Request) -> tuple[ApiKey, str] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         found = keys.resolve_session(conn, token)
     if found is None or found[0].role not in ("reviewer", "admin"):
         return None
@@ -161,7 +161,7 @@ def queue(request: Request) -> Response:
     who = _who(request)
     if who is None:
         return _to("/review/login")
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         stats = review_store.queue_stats(conn)
         items = _queue_items(conn)
     total = stats["done"] + stats["pending"]
@@ -199,7 +199,7 @@ def item_page(item_id: int, request: Request) -> Response:
     if who is None:
         return _to("/review/login")
     t = now()
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         row = conn.execute(
             sa.select(predictions, models.c.name.label("model"), models.c.classes)
             .join(models, models.c.id == predictions.c.model_id)
@@ -300,7 +300,7 @@ def export_json(request: Request) -> Response:
     who = _who(request)
     if who is None:
         return _to("/review/login")
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         return JSONResponse({"reviews": review_store.export_reviews(conn)}, headers=_NO_STORE)
 
 
@@ -309,7 +309,7 @@ def export_csv(request: Request) -> Response:
     who = _who(request)
     if who is None:
         return _to("/review/login")
-    with request.app.state.engine.connect() as conn:
+    with reading(request.app.state.engine) as conn:
         rows = review_store.export_reviews(conn)
     buf = io.StringIO()
     if rows:
