@@ -25,9 +25,9 @@ import numpy as np
 
 from confide.distributed._dask import import_dask, import_dask_array, import_dask_dataframe
 from confide.exceptions import ConfideTypeError, ShapeError, ValidationError
-from confide.io._build import RawPredictions, build_predictions, check_sum_tolerance
+from confide.io._build import build_predictions, check_sum_tolerance
 from confide.io._common import Source
-from confide.io._tables import _labels, _numeric, _select
+from confide.io._tables import _select, raw_from_frame
 
 __all__ = ["Batch", "PartitionedPredictions", "as_partitions"]
 
@@ -162,27 +162,11 @@ def _from_arrays(y_true: Any, y_prob: Any, timestamps: Any) -> PartitionedPredic
 def _frame_batch(
     frame: Any, sel: Any, source: Source, tol: float | None, time_col: str | None
 ) -> Batch:
-    import pandas as pd
-
     if len(frame) == 0:
         k = len(sel.classes)
         empty = np.empty((0,) if sel.kind == "score" else (0, k))
         return Batch(None if sel.label_col is None else np.empty(0, np.intp), empty)
-    arrays = [_numeric(pd, frame[c], c, source) for c in sel.value_cols]
-    values = arrays[0] if sel.kind == "score" else np.column_stack(arrays)
-    labels = missing = None
-    if sel.label_col is not None:
-        labels, missing = _labels(pd, frame[sel.label_col])
-    raw = RawPredictions(
-        kind=sel.kind,
-        values=values,
-        columns=tuple(f"column {c!r}" for c in sel.value_cols),
-        classes=sel.classes,
-        labels=labels,
-        label_missing=missing,
-        label_where=f"label column {sel.label_col!r}",
-    )
-    preds = build_predictions(raw, source, tol)
+    preds = build_predictions(raw_from_frame(frame, sel, source), source, tol)
     keys = None
     if time_col is not None:
         keys = frame[time_col].to_numpy()

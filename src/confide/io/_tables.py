@@ -313,6 +313,11 @@ def read_table(path: Path, source: Source, options: dict[str, Any]) -> RawPredic
     frame = _read_frame(path, source, wanted, sel.label_col)
     if len(frame) == 0:
         raise ValidationError(f"predictions file {source} has no rows (only a header).")
+    return raw_from_frame(frame, sel, source)
+
+
+def raw_from_frame(frame: Any, sel: Any, source: Source) -> RawPredictions:
+    """The selected prediction (and label) columns of a pandas frame, checked for numbers."""
     pd = import_pandas("Reading predictions")
     arrays = [_numeric(pd, frame[c], c, source) for c in sel.value_cols]
     values = arrays[0] if sel.kind == "score" else np.column_stack(arrays)

@@ -54,6 +54,16 @@ def _page(
     return templates.TemplateResponse(request, name, context, status_code=status, headers=_NO_STORE)
 
 
+def _refuse_form(who: tuple[ApiKey, str] | None, csrf: str) -> Response | None:
+    """Where a form post must go instead: the login page without a session, the queue with a
+    message when the CSRF token does not match; None when the post may proceed."""
+    if who is None:
+        return _to("/review/login")
+    if not _csrf_ok(who, csrf):
+        return _to("/review?err=1&msg=Your+form+expired%3A+try+again.")
+    return None
+
+
 def _csrf_ok(who: tuple[ApiKey, str], token: str) -> bool:
     return hmac.compare_digest(who[1].encode(), (token or "").encode())
 
@@ -180,10 +190,9 @@ def queue(request: Request) -> Response:
 @router.post("/next")
 def next_item(request: Request, csrf: str = Form("")) -> Response:
     who = _who(request)
-    if who is None:
-        return _to("/review/login")
-    if not _csrf_ok(who, csrf):
-        return _to("/review?err=1&msg=Your+form+expired%3A+try+again.")
+    refused = _refuse_form(who, csrf)
+    if refused is not None or who is None:
+        return refused or _to("/review/login")
     with request.app.state.engine.begin() as conn:
         item = review_store.claim_next(
             conn, who[0], ttl_seconds=request.app.state.settings.claim_seconds
@@ -245,10 +254,9 @@ def review_item(
     item_id: int, request: Request, choice: str = Form(""), csrf: str = Form("")
 ) -> Response:
     who = _who(request)
-    if who is None:
-        return _to("/review/login")
-    if not _csrf_ok(who, csrf):
-        return _to("/review?err=1&msg=Your+form+expired%3A+try+again.")
+    refused = _refuse_form(who, csrf)
+    if refused is not None or who is None:
+        return refused or _to("/review/login")
     action, _, label = choice.partition(":")
     ttl = request.app.state.settings.claim_seconds
     try:
@@ -265,10 +273,9 @@ def review_item(
 @router.post("/undo")
 def undo(request: Request, csrf: str = Form("")) -> Response:
     who = _who(request)
-    if who is None:
-        return _to("/review/login")
-    if not _csrf_ok(who, csrf):
-        return _to("/review?err=1&msg=Your+form+expired%3A+try+again.")
+    refused = _refuse_form(who, csrf)
+    if refused is not None or who is None:
+        return refused or _to("/review/login")
     ttl = request.app.state.settings.claim_seconds
     try:
         with request.app.state.engine.begin() as conn:
