@@ -97,14 +97,17 @@ def serve_demo(out_dir: Path, *, as_json: bool) -> dict[str, Any]:
     }
     if not as_json:
         fbm = metrics["feedback"]
+        estimate = metrics["label_free"]["accuracy"]
         out.print(
             f"[bold]service[/]: {sum(decisions.values())} predictions through POST /api/v1/models/"
             f"densenet40-cifar10lt/predictions into {db_path}: {decisions.get('accept', 0)} accepted, "
             f"{decisions.get('review', 0)} queued for review. Feedback on {fbm['n_labelled']}: live "
             f"accuracy {fbm['accuracy']:.3f}, ECE {fbm['ece']:.4f}, error among accepted "
-            f"{fbm['accepted_error_rate']:.2%}; label-free estimate {metrics['label_free']['accuracy']:.3f}. "
-            f"Recalibrated from feedback -> calibrator v{recal['calibrator_version']} (holdout ECE "
-            f"{recal['ece_current']:.4f} -> {recal['ece_new']:.4f}).\n"
+            f"{fbm['accepted_error_rate']:.2%}. The label-free estimate ({estimate:.3f}) trusts the "
+            f"calibrator; feedback shows it is over-confident on this stream by "
+            f"{estimate - fbm['accuracy']:.3f}, which recalibrating from feedback corrects: "
+            f"calibrator v{recal['calibrator_version']}, holdout ECE {recal['ece_current']:.4f} -> "
+            f"{recal['ece_new']:.4f}.\n"
             f"Review the queue in a browser: confide serve --db {url} then open "
             f"http://127.0.0.1:8000/review and log in with the key in {out_dir / 'reviewer-key.txt'}."
         )
