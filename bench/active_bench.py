@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/active_bench.py            # 5 seeds, 10^6 x 100 timing (writes the results)
+    python bench/active_bench.py            # 10 seeds, 10^6 x 100 timing (writes the results)
     python bench/active_bench.py --quick    # 3 seeds, 10^5 x 100 timing (prints, writes nothing)
 
 Writes ``bench/results/active.json`` and the tables in ``bench/README.md`` between the
@@ -189,8 +189,9 @@ def timing(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds of the full run (at least 5)")
     args = ap.parse_args()
-    seeds = (0, 1, 2) if args.quick else (0, 1, 2, 3, 4)
+    seeds = (0, 1, 2) if args.quick else tuple(range(max(5, args.seeds)))
     started = time.strftime("%c")
     Xd, yd = digits()
     d_cmp, d_s = learning("digits", Xd, yd, budget=300, seeds=seeds)
