@@ -480,3 +480,36 @@ def test_costs_travel_with_the_policy_and_price_the_outcomes(service: Any) -> No
         422,
         "costs",
     )
+
+
+def test_binary_calibrator_and_a_registered_detector(service: Any) -> None:
+    from confide.calibration import PlattScaling
+    from confide.monitor import CUSUM
+
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 2, 600)
+    p1 = np.clip(rng.beta(2, 2, 600) * 0.5 + 0.5 * y * rng.random(600), 0.01, 0.99)
+    cal = PlattScaling(input="probs").fit(p1, y)  # a 1-D binary calibrator on P(y=1)
+    detector = CUSUM(target_mean=0.8, std=0.1, h=5.0)
+    body = {
+        "name": "b",
+        "classes": ["no", "yes"],
+        "calibrator": cal.to_dict(),
+        "policy": ThresholdPolicy(0.75).to_dict(),
+        "detector": detector.to_dict(),
+    }
+    assert service.client.post("/api/v1/models", json=body, headers=service.h()).status_code == 201
+    q = p1[:50]
+    items = [{"scores": [float(1 - v), float(v)]} for v in q]
+    out = service.client.post(
+        "/api/v1/models/b/predictions",
+        headers=service.h(),
+        json={"input": "probabilities", "items": items},
+    ).json()["items"]
+    expected = np.asarray(cal.predict_proba(q))
+    conf = np.maximum(expected, 1 - expected)
+    np.testing.assert_allclose([it["confidence"] for it in out], conf, rtol=0, atol=1e-12)
+    assert [it["label"] for it in out] == ["yes" if e > 0.5 else "no" for e in expected]
+    assert [it["decision"] for it in out] == ThresholdPolicy(0.75).decide(conf).actions.tolist()
+    drift = service.client.get("/api/v1/models/b/metrics", headers=service.h()).json()["drift"]
+    assert drift["detector"] == "CUSUM" and drift["n_seen"] == 50
