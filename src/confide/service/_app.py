@@ -28,6 +28,16 @@ Errors are `application/problem+json`.
 """
 
 
+def _warm_up() -> None:
+    """Compile the drift detector's kernel (numba, when installed) before the first request
+    rather than inside it."""
+    import numpy as np
+
+    from confide.service._monitoring import default_detector
+
+    default_detector().update_many(np.full(4, 0.5))
+
+
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     """Build the service. ``settings`` default to the ``CONFIDE_*`` environment variables."""
     settings = settings or Settings()
@@ -37,6 +47,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         app.state.engine = engine if engine is not None else create_engine(settings.db_url)
         if settings.auto_migrate:
             upgrade(app.state.engine)
+        _warm_up()
         try:
             yield
         finally:
