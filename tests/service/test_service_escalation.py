@@ -13,11 +13,13 @@ from confide.integrations.review_queue import ReviewQueue, ReviewQueueError
 
 def _queue(svc: Any, model: str = "answers") -> ReviewQueue:
     def post(
-        url: str, body: dict[str, Any], headers: dict[str, str], timeout: float
+        url: str, body: dict[str, Any] | None, headers: dict[str, str], timeout: float
     ) -> tuple[int, dict[str, Any]]:
-        r = svc.client.post(
-            url.split("://", 1)[1].split("/", 1)[1].join(["/", ""]), json=body, headers=headers
-        )
+        path = "/" + url.split("://", 1)[1].split("/", 1)[1]  # TestClient takes the path
+        if body is None:
+            r = svc.client.get(path, headers=headers)
+        else:
+            r = svc.client.post(path, json=body, headers=headers)
         return r.status_code, r.json()
 
     return ReviewQueue("http://testserver", svc.ingest, model=model, post=post)
@@ -56,6 +58,25 @@ def test_a_low_confidence_step_lands_in_the_review_queue(service: Any) -> None:
     )
     assert item["confidence"] == pytest.approx(0.7)
     assert caught.value.trace.attempts  # the trace travels with the typed error
+    queue = _queue(service)
+    assert queue.result(ticket) is None  # nobody has looked yet
+    item_view = service.client.get(
+        f"/api/v1/models/answers/predictions/{ticket['prediction_id']}", headers=service.h()
+    ).json()
+    assert (
+        item_view["review_state"] == "pending" and item_view["payload"]["input"] == "what is 6 x 7?"
+    )
+    from confide.store import keys as key_store
+    from confide.store import review
+
+    with service.engine.begin() as conn:
+        reviewer = key_store.authenticate(conn, service.reviewer)
+        assert review.claim_next(conn, reviewer, ttl_seconds=60) == ticket["prediction_id"]
+        review.submit_review(conn, reviewer, ticket["prediction_id"], action="correct", label=0)
+    answer = queue.result(ticket)
+    assert answer is not None and answer.output == "wrong" and answer.by == "review"
+    missing = service.client.get("/api/v1/models/answers/predictions/999999", headers=service.h())
+    assert missing.status_code == 404
 
 
 def test_an_unknown_model_is_a_clear_error(service: Any) -> None:

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from confide.agent import EscalationRequest
+from confide.agent import EscalationRequest, Resolution
 from confide.exceptions import ConfideError
 
 __all__ = ["ReviewQueue", "ReviewQueueError"]
@@ -31,9 +31,10 @@ class ReviewQueueError(ConfideError):
 
 
 def _urllib_post(
-    url: str, body: dict[str, Any], headers: dict[str, str], timeout: float
+    url: str, body: dict[str, Any] | None, headers: dict[str, str], timeout: float
 ) -> tuple[int, dict[str, Any]]:
-    data = json.dumps(body, default=str).encode()
+    """POST ``body`` as JSON (a GET when it is None); returns (status, parsed JSON)."""
+    data = None if body is None else json.dumps(body, default=str).encode()
     request = urllib.request.Request(
         url, data=data, headers={**headers, "content-type": "application/json"}
     )
@@ -64,7 +65,8 @@ class ReviewQueue:
         A model registered with ``classes=["wrong", "right"]``.
     timeout : float, default 10
     post : callable, optional
-        ``post(url, body, headers, timeout) -> (status, json)``; default: ``urllib``.
+        ``post(url, body, headers, timeout) -> (status, json)`` (a GET when ``body`` is None);
+        default: ``urllib``.
     """
 
     def __init__(
@@ -74,7 +76,9 @@ class ReviewQueue:
         *,
         model: str,
         timeout: float = 10.0,
-        post: Callable[[str, dict[str, Any], dict[str, str], float], tuple[int, dict[str, Any]]]
+        post: Callable[
+            [str, dict[str, Any] | None, dict[str, str], float], tuple[int, dict[str, Any]]
+        ]
         | None = None,
     ) -> None:
         self.url = f"{base_url.rstrip('/')}/api/v1/models/{model}/predictions"
@@ -110,3 +114,22 @@ class ReviewQueue:
             )
         item = answer["items"][0]
         return {"prediction_id": item["id"], "client_id": client_id, "model": self.model}
+
+    def result(self, ticket: dict[str, Any]) -> Resolution | None:
+        """The person's answer to an escalation, once reviewed: a :class:`Resolution` whose
+        ``output`` is ``"right"`` or ``"wrong"`` (the reviewer's label), or None while pending.
+
+        Polling this is how an agent picks up a human decision later (the gate does not wait).
+        """
+        status, answer = self._post(
+            f"{self.url}/{int(ticket['prediction_id'])}", None, self._headers, self.timeout
+        )
+        if status != 200:
+            raise ReviewQueueError(
+                f"the review queue refused the look-up ({status}): {answer.get('detail', answer)}"
+            )
+        if answer.get("true_label") is None:
+            return None
+        return Resolution(
+            output=answer["true_label"], by=str(answer.get("true_label_source") or "person")
+        )

@@ -14,7 +14,8 @@ from confide.service._monitoring import feed_detector
 from confide.service._pipeline import ScoredBatch, score_batch
 from confide.service._problems import Problem
 from confide.service._schemas import PredictionBatch
-from confide.store import now, reading, registry
+from confide.store import NotFoundError, now, reading, registry
+from confide.store import feedback as feedback_store
 from confide.store import predictions as prediction_store
 
 router = APIRouter(prefix="/api/v1", tags=["predictions"])
@@ -160,3 +161,36 @@ def post_predictions(
         "items": out,
         "alerts": alerts,
     }
+
+
+@router.get(
+    "/models/{name}/predictions/{prediction_id}",
+    summary="One stored prediction with its review state and newest label",
+    responses={404: {"description": "Unknown model or prediction"}},
+)
+def get_prediction(name: str, prediction_id: int, request: Request, key: Ingest) -> dict[str, Any]:
+    """What was decided, and what people said since: ``review_state`` (none, pending, done) and
+    ``true_label`` (the newest live feedback label, from the API or a review; None yet)."""
+    with reading(request.app.state.engine) as conn:
+        model = registry.get_model(conn, name)
+        row = prediction_store.get_prediction(conn, prediction_id)
+        if row["model_id"] != model.id:
+            raise NotFoundError(f"no prediction with id {prediction_id} for model {name!r}.")
+        labels = [
+            f
+            for f in feedback_store.list_feedback(conn, prediction_id=prediction_id)
+            if f["retracted_at"] is None
+        ]
+    out = _public(row, model.classes, replayed=False)
+    del out["replayed"]
+    true = labels[-1]["label"] if labels else None
+    out.update(
+        {
+            "review_state": row["review_state"],
+            "payload": row["payload"],
+            "probs": row["probs"],
+            "true_label": None if true is None else model.classes[int(true)],
+            "true_label_source": labels[-1]["source"] if labels else None,
+        }
+    )
+    return out
