@@ -91,3 +91,36 @@ def test_an_unknown_model_is_a_clear_error(service: Any) -> None:
     assert any(
         isinstance(e, ReviewQueueError) and "no model named 'missing'" in str(e) for e in chain if e
     ), chain
+
+
+@pytest.mark.slow
+def test_the_default_http_transport_against_a_live_server(tmp_path: Any) -> None:
+    import httpx
+    from tests.service.live_server import LiveServer, create_keys
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    secrets = create_keys(url, admin="admin", bot="ingest")
+    with LiveServer(url, tmp_path / "server.log") as server:
+        body = {"name": "answers", "classes": ["wrong", "right"]}
+        r = httpx.post(
+            f"{server.url}/api/v1/models",
+            json=body,
+            headers={"Authorization": f"Bearer {secrets['admin']}"},
+            timeout=30,
+        )
+        assert r.status_code == 201, r.text
+        queue = ReviewQueue(server.url, secrets["bot"], model="answers")  # stdlib urllib
+        gate = Gate(
+            lambda q: StepResult(output="42", confidence=0.2),
+            policy=ThresholdGatePolicy(accept_at=0.9, escalate_below=0.9),
+            escalate=queue,
+        )
+        with pytest.raises(Escalated) as caught:
+            gate.run("6 x 7?")
+        assert queue.result(caught.value.ticket) is None
+        with pytest.raises(ReviewQueueError, match="refused"):
+            ReviewQueue(server.url, "cfd_bad_key", model="answers").result(caught.value.ticket)
+    with pytest.raises(ReviewQueueError, match="cannot be reached"):
+        ReviewQueue(server.url, secrets["bot"], model="answers", timeout=2).result(
+            caught.value.ticket
+        )
