@@ -513,3 +513,38 @@ def test_binary_calibrator_and_a_registered_detector(service: Any) -> None:
     assert [it["decision"] for it in out] == ThresholdPolicy(0.75).decide(conf).actions.tolist()
     drift = service.client.get("/api/v1/models/b/metrics", headers=service.h()).json()["drift"]
     assert drift["detector"] == "CUSUM" and drift["n_seen"] == 50
+
+
+def test_recalibrate_auto_and_binary_only_methods(service: Any) -> None:
+    rng = np.random.default_rng(12)
+    y = rng.integers(0, 2, 400)
+    logit = rng.normal(size=400) * 3 + (2 * y - 1) * 2.5
+    body = {"name": "b", "classes": ["no", "yes"], "policy": ThresholdPolicy(0.9).to_dict()}
+    assert service.client.post("/api/v1/models", json=body, headers=service.h()).status_code == 201
+    items = [{"scores": [0.0, float(v)], "client_id": f"c{i}"} for i, v in enumerate(logit)]
+    service.client.post(
+        "/api/v1/models/b/predictions",
+        json={"input": "logits", "items": items},
+        headers=service.h(),
+    )
+    fb = {"model": "b", "items": [{"client_id": f"c{i}", "label": int(v)} for i, v in enumerate(y)]}
+    service.client.post("/api/v1/feedback", json=fb, headers=service.h())
+    platt = service.client.post(
+        "/api/v1/models/b/recalibrate", json={"method": "platt"}, headers=service.h()
+    )
+    assert platt.status_code == 201, platt.text
+    auto = service.client.post(
+        "/api/v1/models/b/recalibrate", json={"method": "auto"}, headers=service.h()
+    ).json()
+    assert (
+        auto["requested"] == "auto"
+        and auto["method"]
+        in service.client.get("/api/v1/methods", headers=service.h()).json()["methods"]
+    )
+    assert auto["calibrator_version"] == 2
+    out = service.client.post(
+        "/api/v1/models/b/predictions",
+        headers=service.h(),
+        json={"input": "logits", "items": [{"scores": [0.0, 1.0]}]},
+    ).json()["items"][0]
+    assert out["calibrator_version"] == 2 and 0.5 <= out["confidence"] <= 1.0

@@ -94,7 +94,9 @@ class Recalibrate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str = Field(
-        "temperature", description="A calibration method name (see /api/v1/methods)."
+        "temperature",
+        description="A calibration method name (see /api/v1/methods), or 'auto': chosen by "
+        "cross-validated NLL (confide.calibration.select_calibrator) on the fitting part.",
     )
     min_labels: int = Field(50, ge=10, description="Fewest labelled predictions to fit on.")
     holdout: float = Field(0.3, gt=0, lt=0.9, description="Share held out to compare old and new.")

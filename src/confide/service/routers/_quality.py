@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Request
 
+from confide.calibration import select_calibrator
 from confide.calibration._base import _REGISTRY
 from confide.decision._bounds import clopper_pearson_interval
 from confide.metrics import ece
@@ -130,11 +131,11 @@ def recalibrate(name: str, body: Recalibrate, request: Request, key: Admin) -> d
     prediction) with the new one fitted on the rest; the saved version is then refitted on all
     labels.
     """
-    if body.method not in _REGISTRY:
+    if body.method != "auto" and body.method not in _REGISTRY:
         raise Problem(
             422,
             "Invalid input",
-            f"unknown method {body.method!r}; choose one of {', '.join(sorted(_REGISTRY))}.",
+            f"unknown method {body.method!r}; choose 'auto' or one of {', '.join(sorted(_REGISTRY))}.",
         )
     with reading(request.app.state.engine) as conn:
         model = registry.get_model(conn, name)
@@ -164,7 +165,12 @@ def recalibrate(name: str, body: Recalibrate, request: Request, key: Admin) -> d
         raise Problem(
             422, "Not enough labels", "the holdout split leaves fewer than 5 labels on one side."
         )
-    cls = _REGISTRY[body.method]
+    method = body.method
+    if method == "auto":  # cross-validated choice on the fitting part only
+        method = select_calibrator(x[~test], y[~test], input=kind, seed=body.seed).method
+    cls = _REGISTRY[method]
+    if x.shape[1] == 2 and not cls.supports_multiclass:  # binary-only methods read P(y=1)
+        x = x[:, 1] - x[:, 0] if kind == "logits" else x[:, 1]
     trial = cls(input=kind).fit(x[~test], y[~test])
     new_test = np.asarray(trial.predict_proba(x[test]), dtype=np.float64)
     if new_test.ndim == 1:
@@ -186,12 +192,13 @@ def recalibrate(name: str, body: Recalibrate, request: Request, key: Admin) -> d
             entity="model",
             entity_id=model.id,
             before={"calibrator_version": model.calibrator_version},
-            after={"calibrator_version": version, "method": body.method, **comparison},
+            after={"calibrator_version": version, "method": method, **comparison},
         )
     return {
         "model": name,
         "calibrator_version": version,
-        "method": body.method,
+        "method": method,
+        "requested": body.method,
         "n_labels": len(rows),
         **comparison,
     }
