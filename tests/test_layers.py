@@ -5,12 +5,27 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ["pandas", "pyarrow", "matplotlib", "typer", "rich", "torch", "sklearn", "numba"]
+HEAVY = [
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "typer",
+    "rich",
+    "torch",
+    "sklearn",
+    "numba",
+    "fastapi",
+    "sqlalchemy",
+    "dask",
+    "transformers",
+    "opentelemetry",
+]
 
 
 def test_core_import_pulls_no_extra():
     code = (
-        "import sys, confide, confide.metrics, confide.scores\n"
+        "import sys, confide, confide.metrics, confide.scores, confide.scores.llm\n"
+        "import confide.calibration, confide.decision, confide.monitor, confide.agent, confide.active\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

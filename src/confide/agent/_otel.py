@@ -14,27 +14,36 @@ from typing import Any
 
 __all__ = ["otel_available", "set_attributes", "span"]
 
-_trace_api: Any
-try:
-    _trace_api = importlib.import_module("opentelemetry.trace")
-except ImportError:  # pragma: no cover - depends on the environment
-    _trace_api = None
+_UNSET: Any = object()
+_trace_api: Any = _UNSET
+
+
+def _api() -> Any:
+    """``opentelemetry.trace``, imported on first use (None when it is not installed)."""
+    global _trace_api
+    if _trace_api is _UNSET:
+        try:
+            _trace_api = importlib.import_module("opentelemetry.trace")
+        except ImportError:  # pragma: no cover - depends on the environment
+            _trace_api = None
+    return _trace_api
 
 
 def otel_available() -> bool:
     """Whether spans can be emitted (``opentelemetry.trace`` importable)."""
-    return _trace_api is not None
+    return _api() is not None
 
 
 def _recording() -> bool:
     """Whether an SDK tracer provider is configured: with only the API installed, every span
     would be a no-op, so the gate skips building them (they cost more than the gate itself)."""
-    if _trace_api is None:
+    api = _api()
+    if api is None:
         return False
-    provider = _trace_api.get_tracer_provider()
-    if isinstance(provider, _trace_api.ProxyTracerProvider):
+    provider = api.get_tracer_provider()
+    if isinstance(provider, api.ProxyTracerProvider):
         return False
-    return not isinstance(provider, _trace_api.NoOpTracerProvider)
+    return not isinstance(provider, api.NoOpTracerProvider)
 
 
 def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,7 +61,7 @@ def span(name: str, attributes: Mapping[str, Any]) -> Iterator[Any]:
     if not _recording():
         yield None
         return
-    tracer = _trace_api.get_tracer("confide.agent")
+    tracer = _api().get_tracer("confide.agent")
     with tracer.start_as_current_span(name, attributes=_clean(attributes)) as current:
         yield current
 
