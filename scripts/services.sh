@@ -23,13 +23,14 @@ confide_services() {
   local dir=${CONFIDE_PG_DIR:-/tmp/confide-test-pg}
   local as=()
   if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi
-  if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  if ! (cd /tmp && "${as[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1); then
     echo "== starting PostgreSQL on port $port ($dir)" >&2
     rm -rf "$dir" && mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
-    "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U confide >/dev/null
-    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100" start >/dev/null
+    # run from $dir: the postgres user may not be allowed into the checkout's directory
+    (cd "$dir" && "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U confide >/dev/null)
+    (cd "$dir" && "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100" start >/dev/null)
   fi
   export CONFIDE_TEST_PG_URL="postgresql://confide@127.0.0.1:$port/postgres"
 }
