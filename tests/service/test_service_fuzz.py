@@ -38,9 +38,7 @@ bodies = st.fixed_dictionaries(
 
 
 @pytest.fixture
-def fuzz_service(make_service: Any, db_url: str) -> Any:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the fuzz runs on SQLite; the same code path serves PostgreSQL")
+def fuzz_service(make_service: Any) -> Any:
     import numpy as np
 
     svc = make_service()
@@ -58,6 +56,7 @@ def fuzz_service(make_service: Any, db_url: str) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the same code serves PostgreSQL
 def test_random_bodies_are_answered_or_refused_cleanly(fuzz_service: Any) -> None:
     svc = fuzz_service
 
