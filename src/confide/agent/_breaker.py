@@ -40,6 +40,18 @@ _CONFIG = ("failure_threshold", "recovery_seconds", "success_threshold", "half_o
            "count_low_confidence")  # fmt: skip
 
 
+def _load_scoped(path: str | os.PathLike[str], scope: str, other: str) -> Any:
+    """The state saved under ``scope`` ("breaker" or "registry") in a breaker document."""
+    payload = load_json(path, kind=DOCUMENT_KIND)
+    if payload.get("scope") != scope:
+        what = "a single breaker" if scope == "breaker" else "a registry"
+        raise SchemaError(
+            f"{path} holds a circuit breaker {payload.get('scope')!r}, not {what}; "
+            f"load it with {other}."
+        )
+    return payload[scope]
+
+
 class CircuitBreaker:
     """A three-state circuit breaker for one route.
 
@@ -212,13 +224,7 @@ class CircuitBreaker:
     def load(
         cls, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic
     ) -> CircuitBreaker:
-        payload = load_json(path, kind=DOCUMENT_KIND)
-        if payload.get("scope") != "breaker":
-            raise SchemaError(
-                f"{path} holds a circuit breaker {payload.get('scope')!r}, not a single breaker; "
-                "load it with BreakerRegistry.load."
-            )
-        return cls.from_dict(payload["breaker"], clock=clock)
+        return cls.from_dict(_load_scoped(path, "breaker", "BreakerRegistry.load"), clock=clock)
 
 
 class BreakerRegistry:
@@ -289,10 +295,4 @@ class BreakerRegistry:
     def load(
         cls, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic
     ) -> BreakerRegistry:
-        payload = load_json(path, kind=DOCUMENT_KIND)
-        if payload.get("scope") != "registry":
-            raise SchemaError(
-                f"{path} holds a circuit breaker {payload.get('scope')!r}, not a registry; "
-                "load it with CircuitBreaker.load."
-            )
-        return cls.from_dict(payload["registry"], clock=clock)
+        return cls.from_dict(_load_scoped(path, "registry", "CircuitBreaker.load"), clock=clock)
