@@ -158,36 +158,36 @@ class _AffineSoftmax(Calibrator):
         return f + r, self._backward(z, g, scale) + gr
 
     def _preconditioner(self, z: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """``L`` such that the features ``(f − μ) L`` are whitened (full maps; vector overrides)."""
+        """Per-feature ``1 / sd``: the features ``(f − μ) L`` are standardised (``A = Ã ⊙ L``)."""
         mu = weights @ z
-        zc = z - mu
-        cov = (zc * weights[:, None]).T @ zc
-        evals, evecs = np.linalg.eigh(cov)
-        ok = evals > 1e-12 * max(float(evals.max()), 1e-300)
-        c = np.where(ok, 1.0 / np.sqrt(np.where(ok, evals, 1.0)), 1.0)
-        out: np.ndarray = evecs * c
+        sd = np.sqrt(np.maximum(weights @ (z - mu) ** 2, 0.0))
+        out: np.ndarray = 1.0 / np.where(sd > 1e-12 * (1.0 + np.abs(mu)), sd, 1.0)
         return out
 
     def _precondition(self, scale_t: np.ndarray, lmat: np.ndarray) -> np.ndarray:
-        """Map parameters of the standardised features back: ``A = Ã Lᵀ``."""
-        out: np.ndarray = scale_t @ lmat.T
+        """Map parameters of the standardised features back: ``A = Ã diag(L)``."""
+        out: np.ndarray = scale_t * lmat
         return out
 
     def _precondition_adjoint(self, g: np.ndarray, lmat: np.ndarray) -> np.ndarray:
-        out: np.ndarray = g @ lmat
+        out: np.ndarray = g * lmat
         return out
 
     def _precondition_inverse(self, scale: np.ndarray, lmat: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.linalg.solve(lmat, scale.T).T
+        out: np.ndarray = scale / lmat
         return out
+
+    def _reparametrise(self, z: np.ndarray, weights: np.ndarray) -> tuple[Any, Any, np.ndarray]:
+        """The change of variables L-BFGS-B runs in: ``to_original``, its adjoint, the start."""
+        return self._standardised(weights @ z, self._preconditioner(z, weights), z.shape[1])
 
     def _standardised(
         self, mu: np.ndarray, lmat: np.ndarray, k: int
     ) -> tuple[Any, Any, np.ndarray]:
         """The linear change of variables to standardised features ``(f − μ) L``.
 
-        The map ``s = A(f) + b`` equals ``Ã((f − μ) L) + b̃`` for ``A = Ã Lᵀ`` (``Ã ⊙ L`` for
-        vector scaling) and ``b = b̃ − A(μ)``. L-BFGS-B runs on ``(Ã, b̃)``, whose Hessian is
+        The map ``s = A(f) + b`` equals ``Ã((f − μ) L) + b̃`` for ``A = Ã diag(L)`` and
+        ``b = b̃ − A(μ)``. L-BFGS-B runs on ``(Ã, b̃)``, whose Hessian is
         far better conditioned when the features have a large spread, offset and correlation
         (log-probabilities near −20, logits sharing a per-row shift); the optimum, mapped back
         to ``(A, b)``, is the same point. Returns ``to_original``, its adjoint, and the
@@ -217,9 +217,7 @@ class _AffineSoftmax(Calibrator):
         z = self._features(x)
         n, k = z.shape
         weights = np.full(n, 1.0 / n) if w is None else w / w.sum()
-        to_original, adjoint, start = self._standardised(
-            weights @ z, self._preconditioner(z, weights), k
-        )
+        to_original, adjoint, start = self._reparametrise(z, weights)
 
         def fun(theta_t: np.ndarray) -> tuple[float, np.ndarray]:
             f, g = self.objective(to_original(theta_t), z, y, weights)
@@ -296,6 +294,54 @@ class _FullAffine(_AffineSoftmax):
 
     def _backward(self, z: np.ndarray, g: np.ndarray, scale: np.ndarray) -> np.ndarray:
         return np.concatenate([(g.T @ z).ravel(), g.sum(axis=0)])
+
+    def _reparametrise(self, z: np.ndarray, weights: np.ndarray) -> tuple[Any, Any, np.ndarray]:
+        r"""Row-block Newton preconditioning: ``θ_j = R_j θ̃_j`` with ``R_j R_jᵀ = H_j⁻¹``.
+
+        Row ``j`` of ``[W | b]`` acts on the augmented features ``f̃ = [f, 1]``; the block of
+        the objective's Hessian for that row, at the start ``s = f`` (identity map), is
+
+        .. math:: H_j = \sum_i w_i\, q_{ij}(1 - q_{ij})\, \tilde f_i \tilde f_i^\top
+                  + \operatorname{diag}(\text{ODIR curvature of row } j),
+                  \qquad q_i = \operatorname{softmax}(f_i),
+
+        (the cross-row blocks ``−q_{ij} q_{il}`` are dropped). Whitening every row with its own
+        ``H_j`` — rather than all rows with the one feature covariance — matters at many classes:
+        row ``j``'s curvature comes from the samples giving class ``j`` mass, a different small
+        subset for each class of a confident model, and the ODIR term adds curvature in
+        directions the covariance whitening blows up. At k = 100 (CIFAR-100) L-BFGS-B then
+        converges in hundreds of iterations instead of not in thousands. ``H_j = C_j C_jᵀ``
+        (Cholesky, with a ``1e-10·tr + 1e-14`` floor) and ``R_j = C_j^{-T}``: a block-Jacobi
+        change of variables (Nocedal & Wright 2006, *Numerical Optimization*, §7.2), which
+        leaves the optimum unchanged.
+        """
+        n, k = z.shape
+        zt = np.column_stack([z, np.ones(n)])
+        q = np.exp(_log_softmax_rows(z))
+        c = weights[:, None] * q * (1.0 - q)
+        cw = 2.0 * self.reg_lambda / (k * (k - 1))
+        rmat = np.empty((k, k + 1, k + 1))
+        for j in range(k):  # one (k+1)×(k+1) block per class
+            h = (zt * c[:, j : j + 1]).T @ zt
+            pen = np.full(k + 1, cw)
+            pen[j] = 0.0
+            pen[k] = 2.0 * self.reg_mu / k
+            h[np.diag_indices(k + 1)] += pen + 1e-10 * float(np.trace(h)) + 1e-14
+            rmat[j] = np.linalg.inv(np.linalg.cholesky(h)).T
+
+        rmat_t = np.ascontiguousarray(rmat.transpose(0, 2, 1))
+
+        def to_original(theta_t: np.ndarray) -> np.ndarray:
+            th = np.matmul(rmat, theta_t.reshape(k, k + 1, 1))[:, :, 0]
+            return np.concatenate([th[:, :k].ravel(), th[:, k]])
+
+        def adjoint(grad: np.ndarray) -> np.ndarray:
+            g = np.column_stack([grad[: k * k].reshape(k, k), grad[k * k :]])
+            out: np.ndarray = np.matmul(rmat_t, g[:, :, None]).ravel()
+            return out
+
+        start = np.linalg.solve(rmat, np.column_stack([np.eye(k), np.zeros(k)])[:, :, None])
+        return to_original, adjoint, start.ravel()
 
     def _penalty(self, scale: np.ndarray, bias: np.ndarray) -> tuple[float, np.ndarray]:
         r, gw, gb = odir_penalty(scale, bias, self.reg_lambda, self.reg_mu)

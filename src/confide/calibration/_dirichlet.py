@@ -20,7 +20,9 @@ class DirichletCalibration(_FullAffine):
               + \frac{\lambda}{k(k-1)}\sum_{i\neq j} W_{ij}^2 + \frac{\mu}{k}\sum_j b_j^2,
 
     convex in ``(W, b)``, solved with L-BFGS-B and its analytic gradient in float64 from the
-    identity map ``W = I, b = 0``. ODIR shrinks towards a diagonal ``W`` (per-class
+    identity map ``W = I, b = 0``, each row of ``[W | b]`` preconditioned by its own block of
+    the Hessian at the start (see ``_FullAffine._reparametrise``), which is what lets the
+    ``k² + k`` parameters converge at many classes. ODIR shrinks towards a diagonal ``W`` (per-class
     temperature-like scaling) without penalising the diagonal itself.
 
     ``log p`` comes from :meth:`~confide.calibration.Calibrator.log_scores` followed by a
@@ -38,7 +40,14 @@ class DirichletCalibration(_FullAffine):
     reg_mu : float, default 1e-3
         ODIR weight μ >= 0 on the bias. The defaults are a light, fixed regularisation (the
         paper selects λ and μ by cross-validation over ``10^{-5}..10^{-1}``; pass your own
-        from a CV, or 0 for plain unregularised Dirichlet calibration).
+        from a CV, or 0 for plain unregularised Dirichlet calibration). The off-diagonal
+        penalty is a mean over the ``k(k−1)`` entries, so a fixed λ is weaker per entry at
+        many classes: λ here is dirichletcal's normalised ``λ_ref · k(k−1)``, and the default
+        is ``λ_ref ≈ 1e-5`` at k = 10 but ``1e-7`` at k = 100, where ``k² + k`` parameters
+        then overfit. Measured on DenseNet-BC-100 / CIFAR-100 (5000 samples to fit, 5000
+        held out; uncalibrated NLL 1.226, ECE 0.140): λ = μ = 1e-3 gives held-out NLL 10.5,
+        λ = 100 gives 1.16, λ = 1e3 gives 0.900, λ = 1e4 gives 0.874 (ECE 0.017). The default
+        is kept (unchanged results at small k); at many classes choose λ by CV.
     tol : float, default 1e-10
         L-BFGS-B relative tolerance on the objective (``ftol``).
     max_iter : int, default 2000

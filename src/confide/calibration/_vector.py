@@ -54,24 +54,6 @@ class VectorScaling(_AffineSoftmax):
 
     method = "vector"
 
-    def _preconditioner(self, z: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        mu = weights @ z
-        sd = np.sqrt(np.maximum(weights @ (z - mu) ** 2, 0.0))
-        out: np.ndarray = 1.0 / np.where(sd > 1e-12 * (1.0 + np.abs(mu)), sd, 1.0)
-        return out
-
-    def _precondition(self, scale_t: np.ndarray, lmat: np.ndarray) -> np.ndarray:
-        out: np.ndarray = scale_t * lmat
-        return out
-
-    def _precondition_adjoint(self, g: np.ndarray, lmat: np.ndarray) -> np.ndarray:
-        out: np.ndarray = g * lmat
-        return out
-
-    def _precondition_inverse(self, scale: np.ndarray, lmat: np.ndarray) -> np.ndarray:
-        out: np.ndarray = scale / lmat
-        return out
-
     def _initial(self, k: int) -> np.ndarray:
         return np.concatenate([np.ones(k), np.zeros(k)])
 
@@ -115,7 +97,8 @@ class MatrixScaling(_FullAffine):
               + \frac{\lambda}{k(k-1)}\sum_{i\neq j} W_{ij}^2 + \frac{\mu}{k}\sum_j b_j^2,
 
     convex in ``(W, b)``, solved with L-BFGS-B and its analytic gradient in float64 from
-    ``W = I, b = 0``. Without regularisation ``(W, b)`` is identified only up to adding the
+    ``W = I, b = 0`` (rows preconditioned as in
+    :class:`~confide.calibration.DirichletCalibration`). Without regularisation ``(W, b)`` is identified only up to adding the
     same row to every row of ``W`` and the same constant to every ``b_j`` (the softmax does not
     see it); predictions are unique. With ``input="probs"`` the log-probabilities serve as
     logits; 1-D binary scores become two-class logits ``[0, z]`` and the result is 1-D
